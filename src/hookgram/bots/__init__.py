@@ -1,0 +1,1 @@
+"""Bots shipped with hookgram."""

@@ -1,0 +1,150 @@
+"""The command line: the only place that reads the environment and exits the process."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hookgram.config import Settings, load_settings
+from hookgram.errors import ConfigError, HookgramError
+from hookgram.redaction import Redactor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Settings that get a command-line flag; their help text is the field's description.
+SERVER_FLAGS = (
+    "public_url",
+    "webhook_path",
+    "host",
+    "port",
+    "database_url",
+    "api_url",
+    "max_connections",
+    "worker_concurrency",
+    "log_level",
+)
+
+
+def setting_options(*fields: str) -> Callable[[F], F]:
+    """Click options for ``fields``, generated from the Settings descriptions."""
+
+    def decorate(command: F) -> F:
+        for field in reversed(fields):
+            info = Settings.model_fields[field]
+            annotation = info.annotation
+            kind: Any = int if annotation is int else str
+            command = click.option(
+                "--" + field.replace("_", "-"),
+                field,
+                type=kind,
+                default=None,
+                help=info.description,
+            )(command)
+        return click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="TOML settings file (default: $HOOKGRAM_CONFIG, else ./hookgram.toml if present)",
+        )(command)
+
+    return decorate
+
+
+def settings_from(config_file: Path | None, **flags: Any) -> Settings:
+    """Settings from flags over environment over .env over the TOML file."""
+    if config_file is None:
+        named = os.environ.get("HOOKGRAM_CONFIG")
+        if named:
+            config_file = Path(named)
+        elif Path("hookgram.toml").is_file():
+            config_file = Path("hookgram.toml")
+    return load_settings(config_file, **flags)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr with every known secret masked."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redactor(settings.secrets()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        # aiogram logs every handled update at INFO: one line per update is noise at this rate.
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+
+
+T = TypeVar("T")
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every supported OS
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def reports_errors(command: F) -> F:
+    """Turn a HookgramError into one line on stderr and exit status 2 (config) or 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except HookgramError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="hookgram")
+def cli() -> None:
+    """hookgram: a durable webhook server for aiogram bots."""
+
+
+@cli.command()
+@click.argument("app", required=False)
+@setting_options(*SERVER_FLAGS)
+@click.option("--polling", is_flag=True, default=None, help="use getUpdates instead of a webhook")
+@click.option("--no-worker", "no_worker", is_flag=True, help="only receive; run workers apart")
+@click.option(
+    "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
+)
+@reports_errors
+def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:
+    """Serve APP (module:attribute of an aiogram Router or Dispatcher; default: the echo bot)."""
+    settings = settings_from(config_file, worker=False if no_worker else None, **flags)
+    configure_logging(settings)
+    from hookgram.service import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, app, stop)
+
+    run_async(main())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="hookgram")

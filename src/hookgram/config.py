@@ -1,0 +1,223 @@
+"""Settings: read once (environment, ``.env``, TOML file, CLI flags) and passed down."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hookgram.errors import ConfigError
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+class Settings(BaseSettings):
+    """Everything hookgram can be told. Each field is described once, here."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOOKGRAM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("bot_token", "BOT_TOKEN", "HOOKGRAM_BOT_TOKEN"),
+        description="the bot token from @BotFather",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the https base URL Telegram reaches, e.g. https://bot.example.com",
+    )
+    webhook_path: str = Field(default="/webhook", description="the path Telegram posts to")
+    host: str = Field(default="0.0.0.0", description="the address the server listens on")
+    port: int = Field(default=8080, ge=1, le=65535, description="the port the server listens on")
+    secret_token: SecretStr | None = Field(
+        default=None,
+        description="1-256 characters of A-Za-z0-9_- (derived from the bot token when unset)",
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///hookgram.db",
+        description="the inbox database, sqlite:///path or postgresql://user:pass@host/db",
+    )
+    api_url: str = Field(default=TELEGRAM_API_URL, description="the Bot API server base URL")
+    max_connections: int = Field(
+        default=40, ge=1, le=100, description="setWebhook max_connections, 1-100"
+    )
+    allowed_updates: list[str] | None = Field(
+        default=None,
+        description="update types to receive (default: derived from the bot's handlers)",
+    )
+    drop_pending_updates: bool = Field(
+        default=False, description="drop updates Telegram holds when the webhook is set"
+    )
+    polling: bool = Field(default=False, description="use getUpdates instead of a webhook")
+    worker: bool = Field(default=True, description="run the worker in the serving process")
+    worker_concurrency: int = Field(
+        default=64, ge=1, le=10_000, description="inbox rows processed at once"
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, le=1000, description="attempts before an event is marked dead"
+    )
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="how long a claimed row stays with its worker"
+    )
+    shutdown_timeout: float = Field(
+        default=10.0, ge=0, description="seconds in-flight work may take after SIGTERM"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest request body accepted, in bytes"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags beat the environment, which beats ``.env``, which beats the TOML file."""
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if value.startswith(plain):
+                return driver + value[len(plain) :]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("secret_token")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _telegram_reachable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must start with https:// (Telegram refuses plain http)")
+        try:
+            port = parts.port or 443
+        except ValueError as exc:
+            raise ValueError("has a malformed port") from exc
+        if port not in WEBHOOK_PORTS:
+            raise ValueError(
+                f"uses port {port}; Telegram delivers only to ports 443, 80, 88 and 8443"
+            )
+        return value.rstrip("/")
+
+    def token(self) -> str:
+        """The bot token, or a ConfigError saying how to provide it."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError(
+                "BOT_TOKEN is not set: put the token @BotFather gave you in BOT_TOKEN "
+                "(environment or .env)"
+            )
+        return self.bot_token.get_secret_value().strip()
+
+    def webhook_secret(self) -> str:
+        """The configured secret token, else one derived from the bot token (stable)."""
+        if self.secret_token is not None:
+            return self.secret_token.get_secret_value()
+        digest = hmac.new(self.token().encode(), b"hookgram-webhook-secret", hashlib.sha256)
+        return digest.hexdigest()
+
+    def webhook_url(self) -> str:
+        """The URL Telegram posts to, or a ConfigError saying how to provide it."""
+        if self.public_url is None:
+            raise ConfigError(
+                "HOOKGRAM_PUBLIC_URL is not set: set it to the https base URL Telegram reaches "
+                "(e.g. https://bot.example.com), or run with --polling for local work"
+            )
+        return self.public_url + self.webhook_path
+
+    def secrets(self) -> list[str]:
+        """Every secret value hookgram holds, for redaction in logs."""
+        values = [self.bot_token, self.secret_token]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.bot_token is not None and self.bot_token.get_secret_value().strip():
+            found.append(self.webhook_secret())
+        return found
+
+
+def setting_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return "BOT_TOKEN" if field == "bot_token" else f"HOOKGRAM_{field.upper()}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; any problem becomes a ConfigError naming the setting."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(
+            f"config file {config_file} does not exist: fix HOOKGRAM_CONFIG or --config"
+        )
+
+    class _Settings(Settings):
+        model_config = SettingsConfigDict(toml_file=config_file)
+
+    try:
+        return _Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"config file {config_file} could not be read: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    description = Settings.model_fields[field].description if field in Settings.model_fields else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    fix = f" (expected: {description})" if description else ""
+    return f"{setting_name(field)} is invalid: {message}{fix}"

@@ -1,0 +1,1 @@
+"""Handlers: what the worker runs for each source's stored events."""

@@ -1,0 +1,144 @@
+"""The inbox tables and the value objects the store hands out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+
+class Status(enum.StrEnum):
+    """Where an inbox row is in its life.
+
+    ``pending`` waits for its first try or a scheduled retry; ``processing`` is held by a
+    worker under a lease; ``done`` succeeded; ``failed`` could not be processed as received
+    (an update this aiogram cannot parse) and is kept for replay; ``dead`` was given up:
+    a permanent Bot API refusal or too many attempts.
+    """
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+UNFINISHED = (Status.PENDING, Status.PROCESSING)
+
+metadata = MetaData()
+
+events = Table(
+    "inbox_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("dedup_key", String(255), nullable=False),
+    Column("ordering_key", String(255), nullable=True),
+    Column("received_at", Float, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("source", "dedup_key", name="uq_inbox_events_source_dedup"),
+    Index("ix_inbox_events_status_next", "status", "next_attempt_at"),
+    Index("ix_inbox_events_ordering", "ordering_key", "status", "id"),
+)
+
+attempts = Table(
+    "inbox_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "event_id",
+        Integer,
+        ForeignKey("inbox_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("number", Integer, nullable=False),
+    Column("worker", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A verified request about to be stored."""
+
+    source: str
+    dedup_key: str
+    body: bytes
+    ordering_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A stored inbox row."""
+
+    id: int
+    source: str
+    dedup_key: str
+    ordering_key: str | None
+    received_at: float
+    body: bytes
+    headers: dict[str, str]
+    status: Status
+    attempts: int
+    next_attempt_at: float
+    lease_owner: str | None
+    lease_expires_at: float | None
+    finished_at: float | None
+    last_error: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        """Build from a SQLAlchemy row of ``events``."""
+        values = row._mapping
+        return cls(**{**values, "status": Status(values["status"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at processing an event."""
+
+    number: int
+    worker: str
+    started_at: float
+    finished_at: float
+    outcome: Status
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a worker decided about a claimed event."""
+
+    event_id: int
+    status: Status
+    started_at: float
+    error: str | None = None
+    next_attempt_at: float | None = None

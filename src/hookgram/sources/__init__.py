@@ -1,0 +1,1 @@
+"""Sources: where inbound webhooks come from and how each is verified and keyed."""

@@ -1,0 +1,200 @@
+"""The worker: claim due inbox rows, run their handlers, record done / retry / failed / dead."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from hookgram.inbox.models import Event, Outcome, Status
+from hookgram.inbox.store import InboxStore
+from hookgram.retry import RetryPolicy, Unprocessable, decide
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """How a worker paces itself."""
+
+    worker_id: str
+    concurrency: int = 64
+    lease_seconds: float = 60.0
+    poll_interval: float = 0.25
+    shutdown_timeout: float = 10.0
+
+
+class Worker:
+    """Processes inbox rows with bounded concurrency; one ordering key's rows strictly in order.
+
+    Ordering holds because the store hands out only the oldest unfinished row of each ordering
+    key, and a row stays ``processing`` until its outcome is written.
+    """
+
+    def __init__(
+        self,
+        store: InboxStore,
+        handlers: Mapping[str, Handler],
+        options: WorkerOptions,
+        *,
+        policy: RetryPolicy,
+        redact: Callable[[str], str] = str,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._handlers = handlers
+        self._options = options
+        self._policy = policy
+        self._redact = redact
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._outcomes: list[Outcome] = []
+        self._signal = asyncio.Event()
+        self._leases_renewed_at = 0.0
+        self.running = False
+
+    def wake(self) -> None:
+        """New rows were committed in this process: look for work now."""
+        self._signal.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then finish in-flight rows (bounded) and release the rest."""
+        self.running = True
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                if not await self._step():
+                    await self._wait(self._options.poll_interval, stopper)
+        finally:
+            stopper.cancel()
+            await self._shutdown()
+            self.running = False
+
+    async def run_until_empty(self, *, wait_for_scheduled: bool = False) -> None:
+        """Burst mode: work until nothing is due (or, with ``wait_for_scheduled``, unfinished)."""
+        while True:
+            progressed = await self._step()
+            if progressed or self._inflight:
+                if not progressed:
+                    await self._wait(self._options.poll_interval, None)
+                continue
+            if not wait_for_scheduled:
+                return
+            due = await self._store.next_due(self._clock())
+            if due is None:
+                return
+            await asyncio.sleep(min(max(due - self._clock(), 0.0), self._options.poll_interval))
+
+    async def _step(self) -> bool:
+        """Write outcomes, renew leases, claim into free slots; True when anything moved."""
+        self._signal.clear()
+        flushed = await self._flush()
+        await self._renew_leases()
+        free = self._options.concurrency - len(self._inflight)
+        claimed = 0
+        if free > 0:
+            now = self._clock()
+            events = await self._store.claim(
+                self._options.worker_id, free, now, self._options.lease_seconds
+            )
+            for event in events:
+                self._start(event)
+            claimed = len(events)
+        return bool(flushed or claimed)
+
+    def _start(self, event: Event) -> None:
+        task = asyncio.create_task(self._process(event), name=f"hookgram-event-{event.id}")
+        self._inflight[event.id] = task
+        task.add_done_callback(functools.partial(self._finished, event.id))
+
+    def _finished(self, event_id: int, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(event_id, None)
+        self._signal.set()
+
+    async def _process(self, event: Event) -> None:
+        started = self._clock()
+        handler = self._handlers.get(event.source)
+        try:
+            if handler is None:
+                raise Unprocessable(f"no handler is configured for source {event.source!r}")
+            await handler(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            verdict = decide(exc, event.attempts, self._policy, self._clock(), self._rng)
+            error = self._redact(verdict.error)
+            self._log_failure(event, verdict.status, error, exc)
+            self._outcomes.append(
+                Outcome(event.id, verdict.status, started, error, verdict.next_attempt_at)
+            )
+            return
+        self._outcomes.append(Outcome(event.id, Status.DONE, started))
+
+    def _log_failure(self, event: Event, status: Status, error: str, exc: Exception) -> None:
+        where = f"event {event.id} ({event.source}, attempt {event.attempts})"
+        if status is Status.PENDING:
+            log.warning("%s will be retried: %s", where, error)
+        elif isinstance(exc, Unprocessable):
+            log.error("%s failed: %s", where, error)
+        else:
+            log.error("%s is dead: %s", where, error, exc_info=exc)
+
+    async def _flush(self) -> int:
+        if not self._outcomes:
+            return 0
+        outcomes, self._outcomes = self._outcomes, []
+        recorded = await self._store.finish(self._options.worker_id, outcomes, self._clock())
+        if recorded < len(outcomes):
+            log.warning(
+                "%d outcome(s) not recorded: their lease had expired and another worker "
+                "took them over",
+                len(outcomes) - recorded,
+            )
+        return len(outcomes)
+
+    async def _renew_leases(self) -> None:
+        now = self._clock()
+        if not self._inflight or now - self._leases_renewed_at < self._options.lease_seconds / 3:
+            return
+        self._leases_renewed_at = now
+        await self._store.extend_leases(
+            self._options.worker_id, self._inflight.keys(), now + self._options.lease_seconds
+        )
+
+    async def _wait(self, timeout: float, stopper: asyncio.Task[bool] | None) -> None:
+        waiter = asyncio.create_task(self._signal.wait())
+        waiting: set[asyncio.Future[object]] = {waiter}  # type: ignore[arg-type]
+        if stopper is not None:
+            waiting.add(stopper)  # type: ignore[arg-type]
+        await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+
+    async def _shutdown(self) -> None:
+        if self._inflight:
+            log.info(
+                "waiting up to %.0fs for %d event(s) in progress",
+                self._options.shutdown_timeout,
+                len(self._inflight),
+            )
+            await asyncio.wait(
+                list(self._inflight.values()), timeout=self._options.shutdown_timeout
+            )
+        unfinished = list(self._inflight)
+        for task in list(self._inflight.values()):
+            task.cancel()
+        for task in list(self._inflight.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._flush()
+        if unfinished:
+            log.warning("released %d unfinished event(s) for a later run", len(unfinished))
+            await self._store.release(self._options.worker_id, unfinished, self._clock())
