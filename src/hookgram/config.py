@@ -46,7 +46,12 @@ class Settings(BaseSettings):
     )
     webhook_path: str = Field(default="/webhook", description="the path Telegram posts to")
     host: str = Field(default="0.0.0.0", description="the address the server listens on")
-    port: int = Field(default=8080, ge=1, le=65535, description="the port the server listens on")
+    port: int = Field(
+        default=8080,
+        ge=0,
+        le=65535,
+        description="the port the server listens on (0: any free port)",
+    )
     secret_token: SecretStr | None = Field(
         default=None,
         description="1-256 characters of A-Za-z0-9_- (derived from the bot token when unset)",

@@ -67,7 +67,7 @@ async def serve(
 
         worker, allowed_updates = None, settings.allowed_updates
         if settings.worker:
-            worker, used = await _start_worker(settings, app_spec, store, redact, stack)
+            worker, used = await start_worker(settings, app_spec, store, redact, stack)
             allowed_updates = allowed_updates if allowed_updates is not None else used
         writer = InboxWriter(store, on_commit=worker.wake if worker else None)
 
@@ -125,13 +125,14 @@ async def serve(
         log.info("stopped")
 
 
-async def _start_worker(
+async def start_worker(
     settings: Settings,
     app_spec: str | None,
     store: InboxStore,
     redact: Redactor,
     stack: AsyncExitStack,
 ) -> tuple[Worker, list[str]]:
+    """Load APP, open its Bot, and build the worker; ``stack`` closes them. Also used by tests."""
     # aiogram is imported only here, so a receiver-only process stays small.
     from aiogram import Bot
     from aiogram.client.session.aiohttp import AiohttpSession

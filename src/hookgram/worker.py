@@ -83,8 +83,8 @@ class Worker:
         """Burst mode: work until nothing is due (or, with ``wait_for_scheduled``, unfinished)."""
         while True:
             progressed = await self._step()
-            if progressed or self._inflight:
-                if not progressed:
+            if progressed or self._inflight or self._outcomes:
+                if not progressed and not self._outcomes:
                     await self._wait(self._options.poll_interval, None)
                 continue
             if not wait_for_scheduled:

@@ -1,4 +1,4 @@
-"""The command line: the only place that reads the environment and exits the process."""
+"""What every command shares: settings flags, logging, the event loop, error reporting."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import functools
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -112,39 +111,3 @@ def reports_errors(command: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
-
-
-@click.group()
-@click.version_option(package_name="hookgram")
-def cli() -> None:
-    """hookgram: a durable webhook server for aiogram bots."""
-
-
-@cli.command()
-@click.argument("app", required=False)
-@setting_options(*SERVER_FLAGS)
-@click.option("--polling", is_flag=True, default=None, help="use getUpdates instead of a webhook")
-@click.option("--no-worker", "no_worker", is_flag=True, help="only receive; run workers apart")
-@click.option(
-    "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
-)
-@reports_errors
-def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:
-    """Serve APP (module:attribute of an aiogram Router or Dispatcher; default: the echo bot)."""
-    settings = settings_from(config_file, worker=False if no_worker else None, **flags)
-    configure_logging(settings)
-    from hookgram.service import serve
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await serve(settings, app, stop)
-
-    run_async(main())
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="hookgram")

@@ -1,0 +1,24 @@
+"""The command line: the only place that reads the environment and exits the process.
+
+Each command lives in a module of its own and is registered here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hookgram.cli.run import run
+
+
+@click.group()
+@click.version_option(package_name="hookgram")
+def cli() -> None:
+    """hookgram: a durable webhook server for aiogram bots."""
+
+
+cli.add_command(run)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="hookgram")

@@ -1,0 +1,44 @@
+"""``hookgram run``: serve a bot over a webhook (or polling) with the worker in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hookgram.cli.options import (
+    SERVER_FLAGS,
+    configure_logging,
+    reports_errors,
+    run_async,
+    setting_options,
+    settings_from,
+)
+
+
+@click.command()
+@click.argument("app", required=False)
+@setting_options(*SERVER_FLAGS)
+@click.option("--polling", is_flag=True, default=None, help="use getUpdates instead of a webhook")
+@click.option("--no-worker", "no_worker", is_flag=True, help="only receive; run workers apart")
+@click.option(
+    "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
+)
+@reports_errors
+def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:
+    """Serve APP (module:attribute of an aiogram Router or Dispatcher; default: the echo bot)."""
+    settings = settings_from(config_file, worker=False if no_worker else None, **flags)
+    configure_logging(settings)
+    from hookgram.service import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, app, stop)
+
+    run_async(main())

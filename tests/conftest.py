@@ -1,0 +1,136 @@
+"""Shared fixtures: the Bot API emulator, a SQLite inbox, hookgram served in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from hookgram.config import Settings, load_settings
+from hookgram.inbox.models import Event
+from hookgram.redaction import Redactor
+from hookgram.sandbox import BotAPIEmulator
+from hookgram.service import Running, serve, start_worker
+from hookgram.sources.telegram import SECRET_HEADER
+from hookgram.worker import Worker
+
+TOKEN = "123456:TEST-TOKEN"
+PUBLIC_URL = "https://bot.example.com"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    """A Bot API emulator on a free loopback port."""
+    async with BotAPIEmulator(tokens=[TOKEN]) as emu:
+        yield emu
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A SQLite inbox file of this test's own."""
+    return f"sqlite:///{tmp_path / 'hookgram.db'}"
+
+
+@dataclass
+class Server:
+    """hookgram running in this event loop, with a client to post to it."""
+
+    settings: Settings
+    running: Running
+    http: aiohttp.ClientSession
+
+    @property
+    def base(self) -> str:
+        """http://127.0.0.1:PORT"""
+        return f"http://127.0.0.1:{self.running.port}"
+
+    @property
+    def secret(self) -> str:
+        """The secret token the server expects."""
+        return self.settings.webhook_secret()
+
+    async def post(
+        self,
+        body: bytes,
+        *,
+        secret: str | None = "",
+        content_type: str = "application/json",
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """POST to the webhook; ``secret=""`` sends the right one, None sends none."""
+        sent = {"Content-Type": content_type, **(headers or {})}
+        if secret is not None:
+            sent[SECRET_HEADER] = secret or self.secret
+        url = self.base + (path or self.settings.webhook_path)
+        async with self.http.post(url, data=body, headers=sent) as response:
+            return response.status, await response.text()
+
+    async def events(self) -> list[Event]:
+        """Every inbox row, oldest first."""
+        return sorted(await self.running.store.list(limit=100_000), key=lambda e: e.id)
+
+
+StartServer = Callable[..., Awaitable[Server]]
+
+
+@pytest.fixture
+async def start_server(emulator: BotAPIEmulator, database_url: str) -> AsyncIterator[StartServer]:
+    """Start hookgram in-process against the emulator; every server is stopped afterwards."""
+    stops: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+    async with aiohttp.ClientSession() as http:
+
+        async def start(app: str | None = None, **overrides: Any) -> Server:
+            settings = load_settings(
+                None,
+                **{
+                    "bot_token": TOKEN,
+                    "public_url": PUBLIC_URL,
+                    "host": "127.0.0.1",
+                    "port": 0,
+                    "api_url": emulator.base_url,
+                    "database_url": database_url,
+                    "lease_seconds": 5.0,
+                    "shutdown_timeout": 2.0,
+                    **overrides,
+                },
+            )
+            ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+            stop = asyncio.Event()
+            task = asyncio.create_task(serve(settings, app, stop, on_ready=ready.set_result))
+            stops.append((stop, task))
+            done, _ = await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                task.result()
+                raise AssertionError("the server stopped before it was ready")
+            return Server(settings=settings, running=ready.result(), http=http)
+
+        yield start
+        for stop, task in reversed(stops):
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 15)
+
+
+WorkerFor = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def worker_for() -> AsyncIterator[WorkerFor]:
+    """Build a separate worker (the echo bot by default) over a server's store."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def build(server: Server, app: str | None = None, **overrides: Any) -> Worker:
+            settings = server.settings.model_copy(update=overrides)
+            worker, _ = await start_worker(
+                settings, app, server.running.store, Redactor(settings.secrets()), stack
+            )
+            return worker
+
+        yield build

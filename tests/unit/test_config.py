@@ -1,0 +1,118 @@
+"""Settings: where they come from, and what a bad one looks like to the operator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hookgram.config import load_settings
+from hookgram.errors import ConfigError
+
+
+class TestSources:
+    def test_precedence(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Flags beat the environment, which beats .env, which beats the TOML file."""
+        toml = tmp_path / "hookgram.toml"
+        toml.write_text('port = 1111\nhost = "10.0.0.1"\nwebhook_path = "/from-toml"\n')
+        (tmp_path / ".env").write_text("HOOKGRAM_PORT=2222\nHOOKGRAM_HOST=10.0.0.2\n")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("HOOKGRAM_PORT", "3333")
+        settings = load_settings(toml, port=4444)
+        assert settings.port == 4444
+        assert settings.host == "10.0.0.2"
+        assert settings.webhook_path == "/from-toml"
+
+    def test_database_url_forms(self) -> None:
+        """sqlite:/// and postgresql:// are accepted and mapped to their async drivers."""
+        assert load_settings(database_url="sqlite:///a.db").database_url == (
+            "sqlite+aiosqlite:///a.db"
+        )
+        assert load_settings(database_url="sqlite+aiosqlite:///a.db").database_url == (
+            "sqlite+aiosqlite:///a.db"
+        )
+        assert load_settings(database_url="postgresql://u@h/db").database_url == (
+            "postgresql+asyncpg://u@h/db"
+        )
+
+    def test_derived_secret_is_stable(self) -> None:
+        """Without a configured secret, one is derived from the token, the same every time."""
+        first = load_settings(bot_token="1:abc").webhook_secret()
+        assert first == load_settings(bot_token="1:abc").webhook_secret()
+        assert first != load_settings(bot_token="1:abd").webhook_secret()
+        assert "1:abc" not in first
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("overrides", "names"),
+        [
+            ({"public_url": "http://bot.example.com"}, "HOOKGRAM_PUBLIC_URL"),
+            ({"public_url": "https://bot.example.com:9000"}, "HOOKGRAM_PUBLIC_URL"),
+            ({"secret_token": "has spaces"}, "HOOKGRAM_SECRET_TOKEN"),
+            ({"database_url": "mysql://x"}, "HOOKGRAM_DATABASE_URL"),
+            ({"webhook_path": "webhook"}, "HOOKGRAM_WEBHOOK_PATH"),
+            ({"max_connections": 500}, "HOOKGRAM_MAX_CONNECTIONS"),
+        ],
+    )
+    def test_message_names_the_setting(self, overrides: dict[str, object], names: str) -> None:
+        """A malformed setting is a ConfigError naming the environment variable."""
+        with pytest.raises(ConfigError, match=names):
+            load_settings(**overrides)
+
+    def test_missing_token(self) -> None:
+        """A missing token says where to put it."""
+        with pytest.raises(ConfigError, match="BOT_TOKEN is not set"):
+            load_settings().token()
+
+
+class TestCommandLine:
+    def _run(
+        self, tmp_path: Path, env: dict[str, str], *args: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hookgram", "run", *args],
+            env={"PATH": "/usr/bin:/bin", **env},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    @pytest.mark.parametrize(
+        ("env", "expected"),
+        [
+            ({}, "BOT_TOKEN is not set"),
+            ({"BOT_TOKEN": "1:x"}, "HOOKGRAM_PUBLIC_URL is not set"),
+            ({"BOT_TOKEN": "1:x", "HOOKGRAM_PORT": "eighty"}, "HOOKGRAM_PORT is invalid"),
+            (
+                {"BOT_TOKEN": "1:x", "HOOKGRAM_PUBLIC_URL": "http://bot.example.com"},
+                "must start with https://",
+            ),
+            (
+                {"BOT_TOKEN": "1:x", "HOOKGRAM_CONFIG": "missing.toml"},
+                "missing.toml does not exist",
+            ),
+        ],
+    )
+    def test_bad_setting_is_one_line_and_exit_2(
+        self, tmp_path: Path, env: dict[str, str], expected: str
+    ) -> None:
+        """A bad setting stops start-up with one line on stderr, exit status 2, no traceback."""
+        result = self._run(tmp_path, env)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert expected in lines[0]
+        assert "Traceback" not in result.stderr
+
+    def test_toml_with_bad_syntax(self, tmp_path: Path) -> None:
+        """An unreadable TOML file is named in the error."""
+        (tmp_path / "hookgram.toml").write_text("port = = 3\n")
+        result = self._run(tmp_path, {"BOT_TOKEN": "1:x"})
+        assert result.returncode == 2
+        assert "hookgram.toml" in result.stderr
+        assert "Traceback" not in result.stderr
