@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 from hookgram.config import Settings, load_settings
+from hookgram.inbox.engine import create_engine
 from hookgram.inbox.models import Event
+from hookgram.inbox.schema import upgrade as upgrade_schema
 from hookgram.redaction import Redactor
 from hookgram.sandbox import BotAPIEmulator
 from hookgram.service import Running, serve, start_worker
 from hookgram.sources.telegram import SECRET_HEADER
 from hookgram.worker import Worker
+from tests.services import postgres_server, redis_server
 
 TOKEN = "123456:TEST-TOKEN"
 PUBLIC_URL = "https://bot.example.com"
@@ -98,6 +107,7 @@ async def start_server(emulator: BotAPIEmulator, database_url: str) -> AsyncIter
                     "database_url": database_url,
                     "lease_seconds": 5.0,
                     "shutdown_timeout": 2.0,
+                    "migrate": True,
                     **overrides,
                 },
             )
@@ -134,3 +144,88 @@ async def worker_for() -> AsyncIterator[WorkerFor]:
             return worker
 
         yield build
+
+
+# PostgreSQL and Redis: one throwaway server each per test session (started on first use).
+# Tests share one migrated database, emptied before each test (far faster than a new database
+# each time); tests of the schema itself get new, empty databases. A server that cannot start
+# fails the tests that need it: they are never skipped.
+
+_database_numbers = itertools.count(1)
+TEST_DATABASE = "hookgram_test"
+
+
+@pytest.fixture(scope="session")
+def services_dir() -> Iterator[Path]:
+    """A directory under /tmp for the servers' data (reachable by the postgres user)."""
+    path = Path(tempfile.mkdtemp(prefix="hookgram-services-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(services_dir: Path) -> Iterator[str]:
+    """The session's PostgreSQL server, with the shared test database at the head schema."""
+    with postgres_server(services_dir) as url:
+        asyncio.run(_create_test_database(url))
+        yield url
+
+
+async def _create_test_database(server_url: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    finally:
+        await admin.close()
+    engine = create_engine(_database(server_url, TEST_DATABASE, driver=True))
+    try:
+        await upgrade_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+def _database(server_url: str, name: str, *, driver: bool = False) -> str:
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    return url.replace("postgresql://", "postgresql+asyncpg://") if driver else url
+
+
+@pytest.fixture
+async def postgres_url(postgres_server_url: str) -> str:
+    """postgresql://… of the test database at the head schema, emptied for this test."""
+    url = _database(postgres_server_url, TEST_DATABASE)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("TRUNCATE inbox_attempts, inbox_events RESTART IDENTITY")
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture
+async def empty_postgres_url(postgres_server_url: str) -> str:
+    """postgresql://… of a new, empty database of this test's own (no tables)."""
+    name = f"empty_{os.getpid()}_{next(_database_numbers)}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    finally:
+        await admin.close()
+    return _database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(services_dir: Path) -> Iterator[str]:
+    """The session's Redis server."""
+    with redis_server(services_dir) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url(redis_server_url: str) -> str:
+    """redis://… emptied for this test."""
+    client = Redis.from_url(redis_server_url)
+    try:
+        await client.flushall()
+    finally:
+        await client.aclose()
+    return redis_server_url

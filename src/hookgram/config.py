@@ -7,7 +7,7 @@ import hmac
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -90,6 +90,23 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
+    migrate: bool = Field(
+        default=False,
+        description="apply pending inbox migrations at start-up (else `hookgram db upgrade`)",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, le=1000, description="most database connections one process opens"
+    )
+    worker_poll_interval: float = Field(
+        default=0.25,
+        gt=0,
+        le=3600,
+        description="seconds an idle worker waits before looking for due rows again",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://… to keep aiogram's FSM state and event isolation in Redis",
     )
 
     @classmethod
@@ -193,6 +210,11 @@ class Settings(BaseSettings):
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())
+        redis_url = self.redis_url.get_secret_value() if self.redis_url is not None else None
+        for url in (self.database_url, redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.extend([password, unquote(password)])
         return found
 
 

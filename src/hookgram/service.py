@@ -19,6 +19,8 @@ from aiohttp import web
 
 from hookgram.config import Settings
 from hookgram.inbox.engine import create_engine
+from hookgram.inbox.notifications import InboxListener
+from hookgram.inbox.schema import prepare as prepare_schema
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.writer import InboxWriter
 from hookgram.ingress import build_app
@@ -56,10 +58,10 @@ async def serve(
         settings.webhook_url()  # fail before any I/O when the public URL is missing
     redact = Redactor(settings.secrets())
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         stack.push_async_callback(engine.dispose)
         store = InboxStore(engine)
-        await store.create_schema()
+        await prepare_schema(engine, migrate=settings.migrate)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         api = BotAPI(http, settings.api_url, token)
         me = await with_retries("getMe", lambda: api.call("getMe"))
@@ -139,12 +141,19 @@ async def start_worker(
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.fsm import check_storage, open_fsm
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
     from hookgram.worker import Worker, WorkerOptions
 
-    dispatcher = await load_dispatcher(app_spec)
+    fsm = await open_fsm(
+        settings.redis_url.get_secret_value() if settings.redis_url else None, stack
+    )
+    dispatcher = await load_dispatcher(
+        app_spec, storage=fsm.storage, events_isolation=fsm.events_isolation
+    )
+    check_storage(dispatcher, fsm)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
     bot = Bot(settings.token(), session=session)
     stack.push_async_callback(session.close)
@@ -157,11 +166,14 @@ async def start_worker(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,
             lease_seconds=settings.lease_seconds,
+            poll_interval=settings.worker_poll_interval,
             shutdown_timeout=settings.shutdown_timeout,
         ),
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         redact=redact,
     )
+    if store.engine.dialect.name == "postgresql":
+        await stack.enter_async_context(InboxListener(store.engine, worker.wake))
     # aiogram leaves ~190k long-lived objects after import; freezing them keeps the cyclic
     # GC from rescanning them on every collection (the benchmark's p99 comes from this).
     gc.collect()

@@ -62,6 +62,11 @@ class Worker:
         self._leases_renewed_at = 0.0
         self.running = False
 
+    @property
+    def worker_id(self) -> str:
+        """The name this worker's leases and attempts are recorded under."""
+        return self._options.worker_id
+
     def wake(self) -> None:
         """New rows were committed in this process: look for work now."""
         self._signal.set()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.db import db
 from hookgram.cli.run import run
+from hookgram.cli.worker import worker
 
 
 @click.group()
@@ -17,6 +19,8 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(db)
+cli.add_command(worker)
 
 
 def main() -> None:

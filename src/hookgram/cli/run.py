@@ -17,6 +17,7 @@ from hookgram.cli.options import (
     setting_options,
     settings_from,
 )
+from hookgram.config import Settings
 
 
 @click.command()
@@ -26,6 +27,9 @@ from hookgram.cli.options import (
 @click.option("--no-worker", "no_worker", is_flag=True, help="only receive; run workers apart")
 @click.option(
     "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
+)
+@click.option(
+    "--migrate", is_flag=True, default=None, help=Settings.model_fields["migrate"].description
 )
 @reports_errors
 def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:

@@ -20,8 +20,9 @@ from hookgram.inbox.models import (
     Status,
     attempts,
     events,
-    metadata,
 )
+from hookgram.inbox.notifications import CHANNEL
+from hookgram.inbox.schema import upgrade
 
 
 class InboxStore:
@@ -30,11 +31,11 @@ class InboxStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._notify = engine.dialect.name == "postgresql"
 
     async def create_schema(self) -> None:
-        """Create the tables when they do not exist yet."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        """Bring the schema to the head revision (``hookgram db upgrade`` does the same)."""
+        await upgrade(self.engine)
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError unless the database answers."""
@@ -66,6 +67,9 @@ class InboxStore:
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(statement, rows)
+                if self._notify:
+                    # Delivered on commit: wakes workers listening in other processes.
+                    await conn.execute(select(func.pg_notify(CHANNEL, "")))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
 
