@@ -75,11 +75,14 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
         async with engine.connect() as conn:
             return await conn.run_sync(_state)
     except (SQLAlchemyError, OSError) as exc:
-        raise StoreUnavailableError(f"inbox database unreachable: {exc}") from exc
+        raise StoreUnavailableError(
+            f"inbox database unreachable (check HOOKGRAM_DATABASE_URL): {exc}"
+        ) from exc
 
 
 async def upgrade(engine: AsyncEngine) -> SchemaState:
     """Apply every pending migration in one transaction; returns the new state."""
+    await schema_state(engine)  # an unreachable database is said so, not "upgrade failed"
     try:
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
