@@ -27,6 +27,7 @@ from hookgram.sandbox import BotAPIEmulator
 from hookgram.service import Running, serve, start_worker
 from hookgram.sources.telegram import SECRET_HEADER
 from hookgram.worker import Worker
+from hookgram.worker_service import work
 from tests.services import postgres_server, redis_server
 
 TOKEN = "123456:TEST-TOKEN"
@@ -229,3 +230,29 @@ async def redis_url(redis_server_url: str) -> str:
     finally:
         await client.aclose()
     return redis_server_url
+
+
+StartWork = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def start_work() -> AsyncIterator[StartWork]:
+    """Run the worker-only service (`hookgram worker`) in this loop; stopped afterwards."""
+    started: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(settings: Settings, app: str | None = None) -> Worker:
+        stop = asyncio.Event()
+        ready: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(work(settings, app, stop, on_ready=ready.set_result))
+        started.append((stop, task))
+        await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+            raise AssertionError("the worker stopped before it was ready")
+        return ready.result()
+
+    yield start
+    for stop, task in reversed(started):
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)

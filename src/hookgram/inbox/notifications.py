@@ -69,6 +69,7 @@ class InboxListener:
             driver.add_termination_listener(lambda _conn: lost.set())
             await driver.add_listener(CHANNEL, self._notified)
             self._listening.set()
+            self._wake()  # rows committed while nobody listened
             try:
                 await lost.wait()
                 log.warning("lost the connection listening for new inbox rows; reconnecting")
