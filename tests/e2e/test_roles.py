@@ -77,7 +77,7 @@ class TestNotifications:
         postgres_url: str,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """After PostgreSQL drops the listening connection the worker catches up and listens again."""
+        """After PostgreSQL drops the listening connection, the worker catches up, listens again."""
         server = await start_server(worker=False, database_url=postgres_url)
         await start_work(server.settings.model_copy(update={"worker_poll_interval": 3600.0}))
         admin = await asyncpg.connect(postgres_url)
