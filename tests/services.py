@@ -29,6 +29,12 @@ from typing import Any
 
 START_TIMEOUT = 30.0
 INITDB_OPTIONS = ("--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions")
+POSTGRES_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "300",
+}
 REDIS_OPTIONS = ("--save", "", "--appendonly", "no", "--daemonize", "no")
 
 
@@ -55,8 +61,12 @@ def postgres_bin() -> Path:
 
 
 @contextlib.contextmanager
-def postgres_server(tmpdir: Path) -> Iterator[str]:
-    """A PostgreSQL server of its own; yields its URL (superuser ``postgres``, no password)."""
+def postgres_server(tmpdir: Path, **settings: str) -> Iterator[str]:
+    """A PostgreSQL server of its own; yields its URL (superuser ``postgres``, no password).
+
+    ``settings`` override the server's (``fsync="on"`` for a benchmark that should pay for
+    durability, ``max_connections="500"``...).
+    """
     binaries = postgres_bin()
     root = tmpdir / "postgres"
     data, sockets = root / "data", root / "sockets"
@@ -68,16 +78,14 @@ def postgres_server(tmpdir: Path) -> Iterator[str]:
         as_user,
     )
     port = free_port()
-    settings = {
+    config = {
+        **POSTGRES_SETTINGS,
+        **settings,
         "listen_addresses": "127.0.0.1",
         "port": str(port),
         "unix_socket_directories": str(sockets),
-        "fsync": "off",
-        "synchronous_commit": "off",
-        "full_page_writes": "off",
-        "max_connections": "300",
     }
-    options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
+    options = [arg for key, value in config.items() for arg in ("-c", f"{key}={value}")]
     log = (root / "postgres.log").open("wb")
     process = subprocess.Popen(
         [str(binaries / "postgres"), "-D", str(data), *options],

@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -75,23 +89,9 @@ class InboxStore:
 
     async def claim(self, worker: str, limit: int, now: float, lease_seconds: float) -> list[Event]:
         """Lease up to ``limit`` due rows, at most the oldest unfinished one per ordering key."""
-        head = events.alias("head")
-        earlier = (
-            select(head.c.id)
-            .where(
-                head.c.ordering_key == events.c.ordering_key,
-                head.c.id < events.c.id,
-                head.c.status.in_([s.value for s in UNFINISHED]),
-            )
-            .correlate(events)
-        )
-        due = or_(
-            and_(events.c.status == Status.PENDING.value, events.c.next_attempt_at <= now),
-            and_(events.c.status == Status.PROCESSING.value, events.c.lease_expires_at < now),
-        )
         candidates = (
             select(events.c.id)
-            .where(due, or_(events.c.ordering_key.is_(None), ~exists(earlier)))
+            .where(self._due_heads(now), _due(events, now))  # due again: rows change meanwhile
             .order_by(events.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -110,6 +110,37 @@ class InboxStore:
         async with self.engine.begin() as conn:
             rows = (await conn.execute(claim)).all()
         return sorted((Event.from_row(r) for r in rows), key=lambda e: e.id)
+
+    def _due_heads(self, now: float) -> ColumnElement[bool]:
+        """``events.id`` is a due row that is the oldest unfinished one of its ordering key.
+
+        The heads come from one pass over the unfinished rows, computed once per claim: on
+        PostgreSQL as an array (an InitPlan), so no plan, however wrong the table statistics
+        (a fresh table under a burst), can re-run it for every candidate row.
+        """
+        unfinished = (
+            select(
+                events.c.id,
+                events.c.ordering_key,
+                events.c.status,
+                events.c.next_attempt_at,
+                events.c.lease_expires_at,
+                func.row_number()
+                .over(partition_by=events.c.ordering_key, order_by=events.c.id)
+                .label("place"),
+            )
+            .where(events.c.status.in_([s.value for s in UNFINISHED]))
+            .subquery("unfinished")
+        )
+        heads = select(unfinished.c.id).where(
+            or_(unfinished.c.place == 1, unfinished.c.ordering_key.is_(None)),
+            _due(unfinished, now),
+        )
+        if self.engine.dialect.name == "postgresql":
+            found = heads.subquery("heads")
+            ids = cast(select(func.array_agg(found.c.id)).scalar_subquery(), ARRAY(BigInteger))
+            return events.c.id == any_(ids)
+        return events.c.id.in_(heads)
 
     async def finish(self, worker: str, outcomes: Sequence[Outcome], now: float) -> int:
         """Record outcomes of rows this worker still holds; returns how many were recorded."""
@@ -291,3 +322,12 @@ class InboxStore:
         async with self.engine.connect() as conn:
             value: Any = (await conn.execute(query)).scalar_one_or_none()
         return None if value is None else max(float(value), now)
+
+
+def _due(rows: FromClause, now: float) -> ColumnElement[bool]:
+    """Pending and due, or processing under a lease that has expired (its worker died)."""
+    c = rows.c
+    return or_(
+        and_(c.status == Status.PENDING.value, c.next_attempt_at <= now),
+        and_(c.status == Status.PROCESSING.value, c.lease_expires_at < now),
+    )
