@@ -18,10 +18,12 @@ from pydantic_settings import (
 )
 
 from hookgram.errors import ConfigError
+from hookgram.security import AllowList
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEBHOOK_PORTS = (443, 80, 88, 8443)
+MIN_INSPECTOR_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -91,6 +93,24 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR"
     )
+    inspector_token: SecretStr | None = Field(
+        default=None,
+        description="turns on the inspector at /inspector; the token that opens it "
+        "(at least 16 characters)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, GET /metrics needs Authorization: Bearer with this token",
+    )
+    metrics_allowed_ips: str | None = Field(
+        default=None,
+        description="comma-separated networks that may read /metrics (default: any address)",
+    )
+    webhook_info_interval: float = Field(
+        default=60.0,
+        ge=0,
+        description="seconds between getWebhookInfo reads for the metrics (0: never)",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -144,6 +164,23 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("inspector_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_INSPECTOR_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_INSPECTOR_TOKEN} characters (make one with: "
+                'python3 -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return value
+
+    @field_validator("metrics_allowed_ips")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        if value is not None:
+            AllowList.parse(value.split(","), setting="HOOKGRAM_METRICS_ALLOWED_IPS")
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _telegram_reachable(cls, value: str | None) -> str | None:
@@ -187,9 +224,17 @@ class Settings(BaseSettings):
             )
         return self.public_url + self.webhook_path
 
+    def metrics_allow_list(self) -> AllowList | None:
+        """The networks that may read /metrics, or None for any address."""
+        if self.metrics_allowed_ips is None or not self.metrics_allowed_ips.strip():
+            return None
+        return AllowList.parse(
+            self.metrics_allowed_ips.split(","), setting="HOOKGRAM_METRICS_ALLOWED_IPS"
+        )
+
     def secrets(self) -> list[str]:
         """Every secret value hookgram holds, for redaction in logs."""
-        values = [self.bot_token, self.secret_token]
+        values = [self.bot_token, self.secret_token, self.inspector_token, self.metrics_token]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())

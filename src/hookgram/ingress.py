@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -14,20 +15,35 @@ from hookgram.sources.base import Rejected, Request, Source
 log = logging.getLogger(__name__)
 
 Commit = Callable[[NewEvent], Awaitable[None]]
+# (source name, HTTP status answered, seconds taken): called once per request, synchronously.
+Observe = Callable[[str, int, float], None]
 
 
-def build_app(sources: Sequence[Source], commit: Commit, *, max_body_bytes: int) -> web.Application:
+def build_app(
+    sources: Sequence[Source],
+    commit: Commit,
+    *,
+    max_body_bytes: int,
+    observe: Observe | None = None,
+) -> web.Application:
     """An aiohttp application serving every source's path with POST only."""
     app = web.Application(client_max_size=max_body_bytes)
     for source in sources:
-        app.router.add_post(source.path, _receiver(source, commit, max_body_bytes))
+        app.router.add_post(source.path, _receiver(source, commit, max_body_bytes, observe))
     return app
 
 
 def _receiver(
-    source: Source, commit: Commit, max_body_bytes: int
+    source: Source, commit: Commit, max_body_bytes: int, observe: Observe | None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def receive(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await answer(request)
+        if observe is not None:
+            observe(source.name, response.status, time.perf_counter() - started)
+        return response
+
+    async def answer(request: web.Request) -> web.Response:
         try:
             body = await _read_body(request, max_body_bytes)
             event = source.accept(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hookgram.errors import ConfigError
@@ -56,3 +57,18 @@ class AllowList:
         if parsed is None:
             return False
         return any(parsed.version == net.version and parsed in net for net in self.networks)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header, or None."""
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """True when ``given`` equals ``expected``, compared in constant time."""
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
