@@ -28,10 +28,12 @@ class InboxCounts:
         store: InboxStore,
         *,
         ttl: float = 5.0,
+        timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._ttl = ttl
+        self._timeout = timeout
         self._clock = clock
         self._lock = asyncio.Lock()
         self._read_at: float | None = None
@@ -44,8 +46,10 @@ class InboxCounts:
             if self._read_at is not None and now - self._read_at < self._ttl:
                 return self.latest
             try:
-                self.latest = await self._store.counts()
-            except (SQLAlchemyError, OSError) as exc:
+                async with asyncio.timeout(self._timeout):
+                    self.latest = await self._store.counts()
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                # A hung or unreachable database must not hang every scrape behind the lock.
                 log.warning("could not count inbox rows: %s", exc.__class__.__name__)
                 self.latest = None
             self._read_at = now
