@@ -22,6 +22,7 @@ from hookgram.sandbox import BotAPIEmulator
 from hookgram.worker import Worker, WorkerOptions
 from tests.conftest import Server, StartServer, WorkerFor
 from tests.factories import body, message_update
+from tests.process import free_port
 
 METRICS_TOKEN = "metrics-token-0123456789"
 
@@ -93,11 +94,9 @@ class TestHealth:
         server = await start_server(worker=False)
         assert await _get(server, "/readyz") == (200, "ready\n")
 
-    async def test_unreachable_database_is_503(
-        self, tmp_path: Path, serve_monitoring: ServeMonitoring
-    ) -> None:
-        """A database that cannot be opened makes /readyz 503 with the reason; /healthz stays up."""
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'inbox.db'}")
+    async def test_unreachable_database_is_503(self, serve_monitoring: ServeMonitoring) -> None:
+        """A database nobody answers for makes /readyz 503 with the reason; /healthz stays up."""
+        engine = create_engine(f"postgresql+asyncpg://hookgram@127.0.0.1:{free_port()}/inbox")
         base = await serve_monitoring(InboxStore(engine), None)
         assert await _status(f"{base}/readyz") == (503, "not ready: inbox database unreachable\n")
         assert (await _status(f"{base}/healthz"))[0] == 200

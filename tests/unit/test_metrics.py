@@ -25,6 +25,7 @@ from hookgram.inbox.engine import create_engine
 from hookgram.inbox.models import NewEvent, Status
 from hookgram.inbox.store import InboxStore
 from hookgram.metrics import Metrics
+from tests.process import free_port
 
 
 class Clock:
@@ -73,9 +74,9 @@ class TestInboxCounts:
         clock.now += 0.2
         assert await counts.refresh() == {("telegram", Status.PENDING): 2}
 
-    async def test_unreachable_database_is_none(self, tmp_path: Path) -> None:
+    async def test_unreachable_database_is_none(self) -> None:
         """While the database does not answer there are no counts (rather than stale ones)."""
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'inbox.db'}")
+        engine = create_engine(f"postgresql+asyncpg://hookgram@127.0.0.1:{free_port()}/inbox")
         counts = InboxCounts(InboxStore(engine))
         assert await counts.refresh() is None
         await engine.dispose()
