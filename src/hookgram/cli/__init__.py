@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.events import events
 from hookgram.cli.run import run
 
 
@@ -17,6 +18,7 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(events)
 
 
 def main() -> None:
