@@ -121,6 +121,25 @@ class TestNotifyFailures:
         assert len(emulator.calls_of("sendMessage")) == 2
 
 
+    async def test_network_error_is_retried(
+        self, start_server: StartServer, emulator: BotAPIEmulator, worker_for: WorkerFor
+    ) -> None:
+        """With the Bot API unreachable the event waits for a retry, then is delivered."""
+        server = await start_server(worker=False, sources=[_source()])
+        await _deliver(server, json_body(type="t", id="1"))
+        port = int(emulator.base_url.rsplit(":", 1)[1])
+        await emulator.stop()
+        worker = await worker_for(server)
+        await worker.run_until_empty()
+        event = await _only(server)
+        assert (event.status, event.attempts) == (Status.PENDING, 1)
+        assert "chat 42: TelegramNetworkError" in (event.last_error or "")
+        await emulator.start(port=port)
+        await worker.run_until_empty(wait_for_scheduled=True)
+        assert (await _only(server)).status is Status.DONE
+        assert len(emulator.messages(42)) == 1
+
+
 class TestSeveralChats:
     async def test_retry_skips_chats_already_reached(
         self, start_server: StartServer, emulator: BotAPIEmulator, worker_for: WorkerFor
@@ -156,6 +175,31 @@ def _seen(database_url: str) -> list[dict[str, Any]]:
         exists = db.execute("SELECT name FROM sqlite_master WHERE name = 'seen'").fetchone()
         rows = db.execute("SELECT record FROM seen").fetchall() if exists else []
     return [orjson.loads(r[0]) for r in rows]
+
+
+class TestSecrets:
+    async def test_source_secret_never_logged(
+        self,
+        start_server: StartServer,
+        emulator: BotAPIEmulator,
+        worker_for: WorkerFor,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Neither a refused nor an accepted request, nor a failed send, logs the secret."""
+        caplog.set_level("DEBUG")
+        server = await start_server(worker=False, sources=[_source()], max_attempts=1)
+        wrong = TOKEN_SECRET + "x"
+        status, text = await server.post(
+            b"{}", secret=None, path="/hooks/shop", headers={"X-Api-Key": wrong}
+        )
+        assert status == 401
+        assert TOKEN_SECRET not in text
+        emulator.block_chat(42)
+        await _deliver(server, json_body(type="t", id="1"))
+        await (await worker_for(server)).run_until_empty()
+        assert "refused a request" in caplog.text
+        assert "is dead" in caplog.text
+        assert TOKEN_SECRET not in caplog.text
 
 
 class TestUserHandler:
