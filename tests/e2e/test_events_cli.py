@@ -118,14 +118,14 @@ class TestReplay:
         """A replayed event is handled again by the server's worker: every chat told again."""
         server = await start_server(sources=_shop())
         await _deliver(server, json_body(type="t", id="e1"))
-        await emulator.wait_for_calls("sendMessage", 1)
+        await emulator.wait_for_calls("sendMessage", 1, timeout=30)
         [event] = await server.events()
         code, output = await cli("replay", str(event.id))
         assert (code, output.strip()) == (
             0,
             f"event {event.id} queued again; a running worker will process it",
         )
-        await emulator.wait_for_calls("sendMessage", 2)
+        await emulator.wait_for_calls("sendMessage", 2, timeout=30)
         assert len(emulator.messages(42)) == 2
 
     async def test_now_without_a_server(

@@ -18,7 +18,7 @@ from tests.webhooks import CRYPTOPAY_TOKEN, cryptopay_headers, invoice_paid
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "payments"
 
 
-async def _until(check: Callable[[], bool], timeout: float = 20) -> None:
+async def _until(check: Callable[[], bool], timeout: float = 60) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.05)
@@ -65,7 +65,7 @@ class TestPaymentsExample:
                     url, data=forged, headers={**cryptopay_headers(forged, token="1:x")}
                 ) as response:
                     assert response.status == 401
-            await emulator.wait_for_calls("sendMessage", 2, timeout=20)
+            await emulator.wait_for_calls("sendMessage", 2, timeout=60)
             await _until(
                 lambda: (
                     _query(db, "SELECT count(*) FROM payments_credits WHERE announced") == [(2,)]
