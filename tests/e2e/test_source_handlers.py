@@ -120,7 +120,6 @@ class TestNotifyFailures:
         assert "gave up after 2 attempts" in (event.last_error or "")
         assert len(emulator.calls_of("sendMessage")) == 2
 
-
     async def test_network_error_is_retried(
         self, start_server: StartServer, emulator: BotAPIEmulator, worker_for: WorkerFor
     ) -> None:
