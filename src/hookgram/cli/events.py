@@ -76,6 +76,12 @@ def show(event_id: int, as_json: bool, config_file: Path | None, **flags: Any) -
         record["attempts"] = [_attempt_record(a) for a in attempts]
         echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
+    _print_event(echo, event, record, attempts)
+
+
+def _print_event(
+    echo: Callable[[str], None], event: Event, record: dict[str, Any], attempts: list[Attempt]
+) -> None:
     echo(f"event {event.id} · {event.source} · {event.status.value} · {summary(event)}")
     for label, value in (
         ("received", _when(event.received_at)),
