@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.doctor import doctor
 from hookgram.cli.run import run
+from hookgram.cli.webhook import webhook
 
 
 @click.group()
@@ -17,6 +19,8 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(webhook)
+cli.add_command(doctor)
 
 
 def main() -> None:
