@@ -91,40 +91,40 @@ def _not_set(info: WebhookInfo) -> Finding:
 
 def _mismatches(info: WebhookInfo, desired: DesiredWebhook) -> list[Finding]:
     found = differences(desired, info)
-    findings: list[Finding] = []
-    url = next((d for d in found if d.name == "url"), None)
-    if url is not None:
-        findings.append(
-            Finding(
-                Severity.PROBLEM,
-                f"the registered URL {url.registered} is not the configured {url.configured}",
-                "Telegram delivers to the registered URL, so this deployment receives nothing. "
-                "Another deployment (staging, an old server) may have set its own URL.",
-                "`hookgram webhook set` registers the configured URL; if the registered one is "
-                "right, fix HOOKGRAM_PUBLIC_URL and HOOKGRAM_WEBHOOK_PATH instead",
-            )
-        )
+    findings = [_other_url(d.registered, d.configured) for d in found if d.name == "url"]
     if info.has_custom_certificate and desired.certificate is None:
-        findings.append(
-            Finding(
-                Severity.PROBLEM,
-                "Telegram holds an uploaded certificate, but the configured one is not self-signed",
-                "An uploaded certificate is pinned: Telegram trusts only that file, so a "
-                "CA-issued certificate (Let's Encrypt) stops working at its next renewal.",
-                "`hookgram webhook set` registers the webhook without the upload",
-            )
-        )
-    rest = [d for d in found if d.name not in ("url", "custom certificate")]
+        findings.append(_PINNED_CERTIFICATE)
+    rest = [str(d) for d in found if d.name not in ("url", "custom certificate")]
     if rest:
         findings.append(
             Finding(
                 Severity.PROBLEM,
-                "the registered settings differ: " + "; ".join(str(d) for d in rest),
+                "the registered settings differ: " + "; ".join(rest),
                 "Telegram delivers with its copy of the settings, not the configured ones.",
                 "`hookgram webhook set` (or restarting `hookgram run`, which re-sets what differs)",
             )
         )
     return findings
+
+
+def _other_url(registered: str, configured: str) -> Finding:
+    return Finding(
+        Severity.PROBLEM,
+        f"the registered URL {registered} is not the configured {configured}",
+        "Telegram delivers to the registered URL, so this deployment receives nothing. "
+        "Another deployment (staging, an old server) may have set its own URL.",
+        "`hookgram webhook set` registers the configured URL; if the registered one is "
+        "right, fix HOOKGRAM_PUBLIC_URL and HOOKGRAM_WEBHOOK_PATH instead",
+    )
+
+
+_PINNED_CERTIFICATE = Finding(
+    Severity.PROBLEM,
+    "Telegram holds an uploaded certificate, but this configuration uploads none",
+    "An uploaded certificate is pinned: Telegram trusts only that file, so a CA-issued "
+    "certificate (Let's Encrypt) stops working at its next renewal.",
+    "`hookgram webhook set` registers the webhook without the upload",
+)
 
 
 def _backlog(info: WebhookInfo) -> Finding:

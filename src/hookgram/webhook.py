@@ -139,34 +139,21 @@ def differences(desired: DesiredWebhook, info: WebhookInfo) -> list[Difference]:
     """Every setting Telegram reports back that differs (the secret token it never reports)."""
     found: list[Difference] = []
 
-    def compare(name: str, registered: object, configured: object, same: bool) -> None:
-        if not same:
+    def compare(name: str, registered: Any, configured: Any, same: bool | None = None) -> None:
+        if not (registered == configured if same is None else same):
             found.append(Difference(name, _shown(registered), _shown(configured)))
 
-    compare("url", info.url, desired.url, info.url == desired.url)
+    compare("url", info.url, desired.url)
     registered_max = info.max_connections or DEFAULT_MAX_CONNECTIONS
-    compare(
-        "max_connections",
-        registered_max,
-        desired.max_connections,
-        registered_max == desired.max_connections,
-    )
+    compare("max_connections", registered_max, desired.max_connections)
     if desired.allowed_updates is not None:
-        registered = info.allowed_updates or ()
-        same = set(registered) == set(desired.allowed_updates)
-        compare("allowed_updates", list(registered), list(desired.allowed_updates), same)
+        registered, configured = list(info.allowed_updates or ()), list(desired.allowed_updates)
+        compare("allowed_updates", registered, configured, set(registered) == set(configured))
     # Telegram reports the address it resolved even when none was set, so only a configured
     # address can be compared.
     if desired.ip_address is not None:
-        same = info.ip_address == desired.ip_address
-        compare("ip_address", info.ip_address, desired.ip_address, same)
-    uploads = desired.certificate is not None
-    compare(
-        "custom certificate",
-        info.has_custom_certificate,
-        uploads,
-        info.has_custom_certificate == uploads,
-    )
+        compare("ip_address", info.ip_address, desired.ip_address)
+    compare("custom certificate", info.has_custom_certificate, desired.certificate is not None)
     return found
 
 
