@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from hookgram.sandbox import BotAPIEmulator
 from tests.conftest import PUBLIC_URL, TOKEN, StartServer
@@ -21,9 +24,10 @@ class TestIdempotentStartup:
         assert len(emulator.calls_of("setWebhook")) == 1
 
     async def test_changed_url_sets_again(
-        self, start_server: StartServer, emulator: BotAPIEmulator
+        self, start_server: StartServer, emulator: BotAPIEmulator, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """A start with another public URL calls setWebhook again, with the new URL."""
+        """A start with another public URL calls setWebhook again, and logs what differed."""
+        caplog.set_level(logging.INFO, logger="hookgram.webhook")
         await start_server()
         await start_server(public_url="https://new.example.com")
         calls = emulator.calls_of("setWebhook")
@@ -31,6 +35,10 @@ class TestIdempotentStartup:
             PUBLIC_URL + "/webhook",
             "https://new.example.com/webhook",
         ]
+        assert (
+            "webhook set to https://new.example.com/webhook (url: Telegram has "
+            f"{PUBLIC_URL}/webhook, configured https://new.example.com/webhook)"
+        ) in caplog.messages
 
     async def test_each_compared_setting_sets_again(
         self, start_server: StartServer, emulator: BotAPIEmulator
