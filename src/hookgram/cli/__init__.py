@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
 from hookgram.cli.run import run
+from hookgram.cli.webhook import webhook
 
 
 @click.group()
@@ -19,6 +21,8 @@ def cli() -> None:
 
 cli.add_command(run)
 cli.add_command(events)
+cli.add_command(webhook)
+cli.add_command(doctor)
 
 
 def main() -> None:
