@@ -29,7 +29,9 @@ from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
 from hookgram.sources.telegram import TelegramSource
+from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
+from hookgram.webhook import desired_webhook, ensure_webhook
 
 if TYPE_CHECKING:
     from hookgram.worker import Worker
@@ -88,6 +90,7 @@ async def serve(
                     secrets=[settings.webhook_secret()],
                 )
             )
+        sources.extend(build_sources(settings.sources))
         app = build_app(
             sources,
             writer.put,
@@ -117,7 +120,12 @@ async def serve(
                 name="hookgram-polling",
             )
         else:
-            await _set_webhook(api, settings, allowed_updates)
+            await ensure_webhook(
+                api,
+                desired_webhook(settings, allowed_updates),
+                force=settings.force_set_webhook,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
             if settings.webhook_info_interval > 0:
                 watch_task = asyncio.create_task(
                     watch_webhook(api, metrics.webhook, settings.webhook_info_interval),
@@ -159,10 +167,11 @@ async def start_worker(
 
     from hookgram.app_loader import load_dispatcher
     from hookgram.handlers.bot_errors import BotAPIErrorCounter
+    from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
-    from hookgram.worker import Worker, WorkerOptions
+    from hookgram.worker import Handler, Worker, WorkerOptions
 
     dispatcher = await load_dispatcher(app_spec)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
@@ -172,9 +181,13 @@ async def start_worker(
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
     stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, dispatcher=dispatcher)
+    handlers: dict[str, Handler] = {
+        TELEGRAM: TelegramHandler(dispatcher, bot),
+        **source_handlers(settings.sources, bot, store),
+    }
     worker = Worker(
         store,
-        {TELEGRAM: TelegramHandler(dispatcher, bot)},
+        handlers,
         WorkerOptions(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,
@@ -214,6 +227,7 @@ def _add_operations(
     add_monitoring_routes(app, monitoring)
     if settings.inspector_token is not None:
         from hookgram.inspector import mount_inspector  # Jinja2 only where it is used
+        from hookgram.sources.schemes import build_scheme
 
         mount_inspector(
             app,
@@ -221,20 +235,9 @@ def _add_operations(
             counts=counts,
             token=settings.inspector_token.get_secret_value(),
             redact=redact,
+            secret_headers={c.name: build_scheme(c).secret_headers for c in settings.sources},
             on_requeue=worker.wake if worker is not None else None,
         )
-
-
-async def _set_webhook(api: BotAPI, settings: Settings, allowed_updates: list[str] | None) -> None:
-    params = {
-        "url": settings.webhook_url(),
-        "secret_token": settings.webhook_secret(),
-        "max_connections": settings.max_connections,
-        "allowed_updates": allowed_updates,
-        "drop_pending_updates": settings.drop_pending_updates or None,
-    }
-    await with_retries("setWebhook", lambda: api.call("setWebhook", params))
-    log.info("webhook set to %s", settings.webhook_url())
 
 
 def _bound_port(runner: web.AppRunner) -> int:

@@ -38,11 +38,13 @@ class BotAPI:
         api_url: str,
         token: str,
         *,
+        timeout: float = 30.0,
         on_error: Callable[[str, str], None] | None = None,
     ) -> None:
         self._session = session
         self._base = f"{api_url}/bot{token}/"
         self._api_url = api_url
+        self._timeout = timeout
         self._on_error = on_error  # (method, code): a failed call, for the metrics
 
     async def call(
@@ -51,7 +53,7 @@ class BotAPI:
         params: Mapping[str, Any] | None = None,
         *,
         files: Mapping[str, tuple[str, bytes]] | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
     ) -> Any:
         """The method's ``result``; BotAPIError for a refusal, TransientBotAPIError to retry."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
@@ -61,7 +63,7 @@ class BotAPI:
                 self._base + method,
                 json=None if files else params,
                 data=body,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout or self._timeout),
             ) as response:
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:

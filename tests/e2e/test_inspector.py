@@ -33,6 +33,13 @@ from tests.factories import body, message_update
 INSPECTOR_TOKEN = "inspector-token-0123456789abcdef"
 METRICS_TOKEN = "metrics-token-0123456789"
 SHOP_SECRET = "shop-secret-value-42"
+SHOP_SOURCE = {
+    "name": "shop",
+    "verify": "token",
+    "header": "X-Shop-Token",
+    "secret": SHOP_SECRET,
+    "notify": [42],
+}
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 
@@ -85,9 +92,12 @@ async def visitors() -> AsyncIterator[list[aiohttp.ClientSession]]:
 
 @pytest.fixture
 async def inspected(start_server: StartServer) -> Server:
-    """A receiver-only server with the inspector and a metrics token."""
+    """A receiver-only server with the inspector, a metrics token and a token-checked source."""
     return await start_server(
-        worker=False, inspector_token=INSPECTOR_TOKEN, metrics_token=METRICS_TOKEN
+        worker=False,
+        inspector_token=INSPECTOR_TOKEN,
+        metrics_token=METRICS_TOKEN,
+        sources=[SHOP_SOURCE],
     )
 
 
@@ -378,7 +388,7 @@ class TestActions:
         """The list filters by source and status and pages back through older rows."""
         for n in range(5):
             await inspected.post(body(message_update(f"message {n}")))
-        await _shop_event(inspected)
+        await _billing_event(inspected)
         guest = visitor(inspected, visitors)
         await guest.log_in()
         _, html = await guest.get("/inspector/?source=telegram&limit=2")
@@ -387,7 +397,7 @@ class TestActions:
         assert older is not None
         _, html = await guest.get(older.group(1).replace("&amp;", "&"))
         assert re.findall(r"message \d", html) == ["message 2", "message 1"]
-        _, html = await guest.get("/inspector/rows?source=shop")
+        _, html = await guest.get("/inspector/rows?source=billing")
         assert "invoice.paid evt_1" in html
         assert "message" not in html
         _, html = await guest.get("/inspector/rows?status=dead")
@@ -406,12 +416,12 @@ class TestActions:
         assert (await guest.get("/inspector/events/999"))[0] == 404
 
 
-async def _shop_event(server: Server) -> int:
-    """Store a third-party row as a source with a secret header would."""
+async def _billing_event(server: Server) -> int:
+    """Store a row of a source this server does not serve, a credential among its headers."""
     await server.running.store.put_many(
         [
             NewEvent(
-                source="shop",
+                source="billing",
                 dedup_key="evt_1",
                 body=b'{"type": "invoice.paid", "id": "evt_1", "amount": 500}',
                 headers={
@@ -423,7 +433,7 @@ async def _shop_event(server: Server) -> int:
         ],
         now=time.time(),
     )
-    return (await server.running.store.list(source="shop"))[0].id
+    return (await server.running.store.list(source="billing"))[0].id
 
 
 class TestWhatPagesShow:
@@ -431,7 +441,7 @@ class TestWhatPagesShow:
         self, inspected: Server, worker_for: WorkerFor, visitors: list[aiohttp.ClientSession]
     ) -> None:
         """One row shows its redacted headers, pretty body, attempts and last error."""
-        shop_id = await _shop_event(inspected)
+        shop_id = await _billing_event(inspected)
         await (await worker_for(inspected)).run_until_empty()
         guest = visitor(inspected, visitors)
         await guest.log_in()
@@ -439,7 +449,7 @@ class TestWhatPagesShow:
         assert '<th scope="row">X-Shop-Token</th><td><code>[redacted]</code>' in html
         assert "application/json" in html
         assert "&#34;type&#34;: &#34;invoice.paid&#34;," in html  # indented JSON, escaped
-        assert "no handler is configured for source &#39;shop&#39;" in html
+        assert "no handler is configured for source &#39;billing&#39;" in html
         assert html.count('class="attempt"') == 1
 
     async def test_message_markup_is_shown_as_text(
@@ -476,7 +486,14 @@ class TestWhatPagesShow:
     ) -> None:
         """Bot token, webhook secret, inspector and metrics tokens and source secrets never show."""
         await inspected.post(body(message_update(f"leaked {TOKEN} and {inspected.secret}")))
-        await _shop_event(inspected)
+        await _billing_event(inspected)
+        status, _ = await inspected.post(
+            b'{"type": "order.created", "id": "ord_7"}',
+            secret=None,
+            path="/hooks/shop",
+            headers={"X-Shop-Token": SHOP_SECRET},
+        )
+        assert status == 200
         await (await worker_for(inspected)).run_until_empty()
         secrets = [TOKEN, inspected.secret, INSPECTOR_TOKEN, METRICS_TOKEN, SHOP_SECRET]
         guest = visitor(inspected, visitors)

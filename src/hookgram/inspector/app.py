@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -32,14 +32,25 @@ def mount_inspector(
     counts: InboxCounts,
     token: str,
     redact: Redact,
+    secret_headers: Mapping[str, Iterable[str]] | None = None,
     on_requeue: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """Serve the inspector under ``/inspector`` of ``app``, reachable only with ``token``."""
+    """Serve the inspector under ``/inspector`` of ``app``, reachable only with ``token``.
+
+    ``secret_headers`` names, per source, the headers its scheme treats as credentials.
+    """
     templates = Templates()
     sessions = Sessions(token, clock=clock)
     pages = Pages(
-        store, counts, templates, sessions, redact=redact, on_requeue=on_requeue, clock=clock
+        store,
+        counts,
+        templates,
+        sessions,
+        redact=redact,
+        secret_headers=secret_headers or {},
+        on_requeue=on_requeue,
+        clock=clock,
     )
     login = Login(sessions, templates)
     inspector = web.Application(middlewares=[guard(sessions, login.unauthorized)])

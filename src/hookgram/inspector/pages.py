@@ -7,7 +7,7 @@ A request that asks for ``application/json`` gets the same records as JSON (for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -86,10 +86,12 @@ class Pages:
         sessions: Sessions,
         *,
         redact: Redact,
+        secret_headers: Mapping[str, Iterable[str]],
         on_requeue: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._secret_headers = secret_headers
         self._counts = counts
         self._templates = templates
         self._sessions = sessions
@@ -174,7 +176,7 @@ class Pages:
         )
         shown = events[: filters.limit]
         older = shown[-1].id if len(events) > filters.limit else None
-        return [event_record(e, redact=self._redact) for e in shown], older
+        return [self._record(e) for e in shown], older
 
     async def _event(
         self, request: web.Request
@@ -186,9 +188,13 @@ class Pages:
         attempts = await self._store.attempts_of(event_id)
         return (
             event,
-            event_record(event, redact=self._redact),
+            self._record(event),
             [attempt_record(a, self._redact) for a in attempts],
         )
+
+    def _record(self, event: Event) -> dict[str, Any]:
+        secret = self._secret_headers.get(event.source, ())
+        return event_record(event, secret, self._redact)
 
     def _csrf(self, request: web.Request) -> str:
         identity = self._sessions.identify(request)
