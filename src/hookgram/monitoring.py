@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from hookgram.delivery_errors import explain_delivery_error
 from hookgram.errors import BotAPIError, StoreUnavailableError
 from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.store import InboxStore
@@ -133,10 +134,17 @@ async def watch_webhook(
             webhook.update(info)
             if webhook.last_error_date is not None and webhook.last_error_date != reported:
                 reported = webhook.last_error_date
-                log.warning(
-                    "Telegram reports a delivery error %.0fs ago: %s (%d update(s) pending)",
-                    clock() - reported,
-                    info.get("last_error_message") or "no message",
-                    webhook.pending or 0,
-                )
+                _log_delivery_error(info, clock() - reported, webhook.pending or 0)
         await asyncio.sleep(interval)
+
+
+def _log_delivery_error(info: Mapping[str, Any], age: float, pending: int) -> None:
+    message = str(info.get("last_error_message") or "no message")
+    _, fix = explain_delivery_error(message, bool(info.get("has_custom_certificate")))
+    log.warning(
+        "Telegram reports a delivery error %.0fs ago: %s (%d update(s) pending); likely fix: %s",
+        age,
+        message,
+        pending,
+        fix,
+    )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from hookgram.inbox.models import NewEvent
 from hookgram.sandbox import BotAPIEmulator
 from tests.conftest import Server, StartServer
 from tests.factories import body, message_update, user
@@ -28,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 INSPECTOR_TOKEN = "browser-inspector-token-0123456789"
+SHOP_SECRET = "shop-token-for-the-browser-test"
 WAIT_MS = 15_000  # for the worker and the live refresh on a loaded CI machine
 
 
@@ -111,12 +110,16 @@ class TestInspectorInBrowser:
         tmp_path: Path,
     ) -> None:
         """The list and a dead row render with several sources; the screenshots in docs/."""
-        server = await start_server(inspector_token=INSPECTOR_TOKEN)
+        shop = {"name": "shop", "verify": "token", "header": "X-Shop-Token", "secret": SHOP_SECRET}
+        server = await start_server(
+            inspector_token=INSPECTOR_TOKEN, sources=[{**shop, "notify": [1001]}]
+        )
         await _sample_traffic(server, emulator)
         page = await browser.new_page(viewport={"width": 1280, "height": 760})
         await _log_in(page, server)
         await expect(page.locator("tr.event")).to_have_count(7)
         await expect(page.locator("tr.event .status.dead")).to_have_count(1, timeout=WAIT_MS)
+        await expect(page.locator("tr.event .status.done")).to_have_count(6, timeout=WAIT_MS)
         await expect(page.locator("tr.event .status.pending")).to_have_count(0, timeout=WAIT_MS)
         await page.reload()  # the counts table is cached for a few seconds
         await expect(page.locator("table").first).to_contain_text("shop")
@@ -148,14 +151,10 @@ async def _sample_traffic(server: Server, emulator: BotAPIEmulator) -> None:
     for update in updates:
         status, _ = await server.post(body(update))
         assert status == 200
-    await server.running.store.put_many(
-        [
-            NewEvent(
-                source="shop",
-                dedup_key="evt_3KZ",
-                body=b'{"type": "invoice.paid", "id": "evt_3KZ", "amount": 1990}',
-                headers={"Content-Type": "application/json", "Webhook-Signature": "v1,abc"},
-            )
-        ],
-        now=time.time(),
+    status, _ = await server.post(
+        b'{"type": "invoice.paid", "id": "evt_3KZ", "amount": 1990, "currency": "EUR"}',
+        secret=None,
+        path="/hooks/shop",
+        headers={"X-Shop-Token": SHOP_SECRET},
     )
+    assert status == 200

@@ -193,7 +193,7 @@ class TestMetrics:
         assert value(samples, "hookgram_webhook_last_error_age_seconds") is None
         emulator.webhook.pending_update_count = 7
         emulator.webhook.last_error_date = int(time.time()) - 120
-        emulator.webhook.last_error_message = "Connection refused"
+        emulator.webhook.last_error_message = "Wrong response from the webhook: 401 Unauthorized"
         seen = len(emulator.calls_of("getWebhookInfo"))
         await emulator.wait_for_calls("getWebhookInfo", seen + 2)
         samples = await scrape(server)
@@ -202,7 +202,8 @@ class TestMetrics:
         assert age is not None
         assert 120 <= age < 3600
         assert "Telegram reports a delivery error" in caplog.text
-        assert "Connection refused" in caplog.text
+        assert "Wrong response from the webhook: 401 Unauthorized" in caplog.text
+        assert "likely fix: `hookgram webhook set`" in caplog.text
 
     async def test_own_bot_api_calls_count_errors(
         self, start_server: StartServer, emulator: BotAPIEmulator
