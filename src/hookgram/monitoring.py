@@ -123,9 +123,13 @@ async def watch_webhook(
     *,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """Read getWebhookInfo every ``interval`` seconds into the gauges, until cancelled."""
+    """Read getWebhookInfo every ``interval`` seconds into the gauges, until cancelled.
+
+    The first read waits one interval: start-up has just read it to decide on setWebhook.
+    """
     reported: int | None = None
     while True:
+        await asyncio.sleep(interval)
         try:
             info = await api.call("getWebhookInfo")
         except (TransientBotAPIError, BotAPIError) as exc:
@@ -135,7 +139,6 @@ async def watch_webhook(
             if webhook.last_error_date is not None and webhook.last_error_date != reported:
                 reported = webhook.last_error_date
                 _log_delivery_error(info, clock() - reported, webhook.pending or 0)
-        await asyncio.sleep(interval)
 
 
 def _log_delivery_error(info: Mapping[str, Any], age: float, pending: int) -> None:
