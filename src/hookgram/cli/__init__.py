@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.cert import cert
+from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
 
 
@@ -17,6 +19,8 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(cert)
+cli.add_command(firewall)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from hookgram.inbox.models import NewEvent
+from hookgram.security import AllowList
 from hookgram.sources.base import Rejected, Request
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -22,17 +23,22 @@ _CHAT_PATHS: tuple[tuple[str, ...], ...] = (
 
 
 class TelegramSource:
-    """Accepts updates carrying one of the expected secret tokens."""
+    """Accepts updates from the allowed networks carrying one of the expected secret tokens."""
 
     name = TELEGRAM
 
-    def __init__(self, *, path: str, bot_id: int, secrets: list[str]) -> None:
+    def __init__(
+        self, *, path: str, bot_id: int, secrets: list[str], allowed_ips: AllowList | None
+    ) -> None:
         self.path = path
         self.bot_id = bot_id
         self._secrets = [s.encode() for s in secrets]
+        self._allowed_ips = allowed_ips  # None: any address (HOOKGRAM_ALLOWED_IPS=any)
 
     def accept(self, request: Request) -> NewEvent:
-        """Check the secret and the update's shape; key it by bot and ``update_id``."""
+        """Check address, secret and the update's shape; key it by bot and ``update_id``."""
+        if self._allowed_ips is not None and not self._allowed_ips.allows(request.client):
+            raise Rejected(403, "this address may not post Telegram updates")
         if not self._secret_matches(request.headers.get(SECRET_HEADER)):
             raise Rejected(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
         if request.content_type != "application/json":
