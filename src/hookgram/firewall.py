@@ -22,7 +22,8 @@ class Opening:
 
 def firewall_rules(port: int, openings: Sequence[Opening], fmt: Format) -> str:
     """The rules, one command or statement a line, with comments saying what each opens."""
-    if any(opening.networks is None for opening in openings):
+    if _open_to_all(openings):
+        # One opening for every address makes the others moot: say which one it is.
         wide = [o.label for o in openings if o.networks is None]
         openings = [Opening(", ".join(wide), None)]
     return _WRITERS[fmt](port, openings)
@@ -40,7 +41,8 @@ def _ufw(port: int, openings: Sequence[Opening]) -> str:
                 f"ufw allow proto tcp from {source} to any port {port} "
                 f"comment 'hookgram {opening.label}'"
             )
-    lines.append(f"ufw deny proto tcp from any to any port {port} comment 'hookgram'")
+    if not _open_to_all(openings):
+        lines.append(f"ufw deny proto tcp from any to any port {port} comment 'hookgram'")
     return "\n".join(lines) + "\n"
 
 
@@ -57,7 +59,8 @@ def _nftables(port: int, openings: Sequence[Opening]) -> str:
                     f"tcp dport {port} {family} saddr {{ {', '.join(nets)} }} accept "
                     f'comment "{opening.label}"'
                 )
-    rules.append(f"tcp dport {port} drop")
+    if not _open_to_all(openings):
+        rules.append(f"tcp dport {port} drop")
     body = "\n".join(f"\t\t{rule}" for rule in rules)
     return (
         "#!/usr/sbin/nft -f\n"
@@ -85,9 +88,14 @@ def _iptables(port: int, openings: Sequence[Opening]) -> str:
             for network in opening.networks:
                 if _family(network) == family:
                     lines.append(f"{command} -A hookgram -s {network} {comment} -j ACCEPT")
-        lines.append(f"{command} -A hookgram -j DROP")
+        if not _open_to_all(openings):
+            lines.append(f"{command} -A hookgram -j DROP")
         lines.append(f"{command} -I INPUT -p tcp --dport {port} -j hookgram")
     return "\n".join(lines) + "\n"
+
+
+def _open_to_all(openings: Sequence[Opening]) -> bool:
+    return any(opening.networks is None for opening in openings)
 
 
 def _sources(opening: Opening) -> list[str]:

@@ -49,10 +49,20 @@ def _receiver(
     source: Source, commit: Commit, limits: _Limits
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def receive(request: web.Request) -> web.StreamResponse:
-        client = request.remote
         try:
             client = _client(request, limits.proxies)
             body = await _read_body(request, limits.max_body_bytes, limits.client_timeout)
+        except Rejected as exc:
+            # Sources log their own refusals; these happen before a source sees the request.
+            log.warning(
+                "%s refused a request from %s: %d %s",
+                source.name,
+                request.remote,
+                exc.status,
+                exc.message,
+            )
+            return _refusal(exc)
+        try:
             event = source.accept(
                 Request(
                     body=body,
@@ -62,9 +72,6 @@ def _receiver(
                 )
             )
         except Rejected as exc:
-            log.warning(
-                "%s: refused a request from %s: %d %s", source.name, client, exc.status, exc.message
-            )
             return _refusal(exc)
         try:
             await commit(event)

@@ -28,6 +28,7 @@ from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
 from hookgram.sources.telegram import TelegramSource
+from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
 from hookgram.tls import ServerTLS, load_server_tls
 
@@ -85,6 +86,7 @@ async def serve(
                     allowed_ips=settings.telegram_allow_list(),
                 )
             )
+        sources.extend(build_sources(settings.sources))
         runner = web.AppRunner(
             build_app(
                 sources,
@@ -155,10 +157,11 @@ async def start_worker(
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
-    from hookgram.worker import Worker, WorkerOptions
+    from hookgram.worker import Handler, Worker, WorkerOptions
 
     dispatcher = await load_dispatcher(app_spec)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
@@ -166,9 +169,13 @@ async def start_worker(
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
     stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, dispatcher=dispatcher)
+    handlers: dict[str, Handler] = {
+        TELEGRAM: TelegramHandler(dispatcher, bot),
+        **source_handlers(settings.sources, bot, store),
+    }
     worker = Worker(
         store,
-        {TELEGRAM: TelegramHandler(dispatcher, bot)},
+        handlers,
         WorkerOptions(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,

@@ -58,7 +58,7 @@ class TestLogs:
         finally:
             await process.close()
         log = process.output
-        assert "refused a request from 127.0.0.1: 401" in log
+        assert "telegram refused a request from 127.0.0.1: missing or wrong" in log
         derived = load_settings(bot_token=TOKEN).webhook_secret()
         for secret in (TOKEN, TOKEN.split(":")[1], SECRET, PREVIOUS, GUESS, derived):
             assert secret not in log

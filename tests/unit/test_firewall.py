@@ -53,16 +53,45 @@ class TestFirewallRules:
         rules = firewall_rules(8443, [networks("10.0.0.0/8"), Opening("telegram", None)], fmt)  # type: ignore[arg-type]
         assert "10.0.0.0/8" not in rules
         assert "telegram" in rules
+        assert "deny" not in rules
+        assert "drop" not in rules.lower()
 
 
 class TestOpenings:
     def test_telegram_proxies_and_sources(self) -> None:
         """Telegram's networks, the trusted proxies and each source's networks are opened."""
-        settings = load_settings(trusted_proxies="10.0.0.0/8")
-        found = openings(settings, {"payments": ["203.0.113.0/24"]})
-        assert [o.label for o in found] == ["telegram", "trusted proxies", "source payments"]
+        sources = [
+            {"name": "payments", "verify": "ip", "allowed_ips": ["203.0.113.0/24"], "notify": [1]},
+            {"name": "kassa", "verify": "yookassa", "notify": [1]},
+        ]
+        settings = load_settings(trusted_proxies="10.0.0.0/8", sources=sources, environ={})
+        found = openings(settings)
+        assert [o.label for o in found] == [
+            "telegram",
+            "trusted proxies",
+            "source payments",
+            "source kassa",
+        ]
         assert [str(n) for n in found[0].networks or ()] == ["149.154.160.0/20", "91.108.4.0/22"]
         assert [str(n) for n in found[2].networks or ()] == ["203.0.113.0/24"]
+        assert "185.71.76.0/27" in [str(n) for n in found[3].networks or ()]
+
+    def test_source_without_networks_opens_the_port(self) -> None:
+        """A source verified by signature alone may post from anywhere: the port stays open."""
+        sources = [
+            {
+                "name": "shop",
+                "verify": "token",
+                "header": "X-Token",
+                "secret": "s3cret-1",
+                "notify": [1],
+            }
+        ]
+        settings = load_settings(sources=sources, environ={})
+        rules = firewall_rules(8443, openings(settings), "ufw")
+        assert "149.154.160.0/20" not in rules
+        assert "source shop (no allowed_ips)" in rules
+        assert "ufw deny" not in rules
 
 
 class TestFirewallCommand:

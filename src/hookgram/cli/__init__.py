@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from hookgram.cli.cert import cert
+from hookgram.cli.events import events
 from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
 
@@ -21,6 +22,7 @@ def cli() -> None:
 cli.add_command(run)
 cli.add_command(cert)
 cli.add_command(firewall)
+cli.add_command(events)
 
 
 def main() -> None:

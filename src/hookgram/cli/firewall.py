@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from hookgram.cli.options import reports_errors, setting_options, settings_from
 from hookgram.config import Settings
 from hookgram.firewall import FORMATS, Format, Opening, firewall_rules
 from hookgram.security import AllowList
+from hookgram.sources.schemes.yookassa import YOOKASSA_NETWORKS
 
 
 @click.command()
@@ -31,18 +31,23 @@ def firewall(config_file: Path | None, fmt: Format, **flags: Any) -> None:
     click.echo(firewall_rules(settings.port, openings(settings), fmt), nl=False)
 
 
-def openings(
-    settings: Settings, source_networks: Mapping[str, Sequence[str]] | None = None
-) -> list[Opening]:
-    """Who may reach the port: Telegram's route, the trusted proxies, each third-party source.
+def openings(settings: Settings) -> list[Opening]:
+    """Who may reach the port: the Telegram route, the trusted proxies, each third-party source.
 
-    ``source_networks`` maps a third-party source's name to its ``allowed_ips``.
+    A source without ``allowed_ips`` (one verified by signature alone) may post from anywhere,
+    so it opens the port to every address.
     """
     telegram = settings.telegram_allow_list()
     found = [Opening("telegram", telegram.networks if telegram else None)]
     if settings.trusted_proxies:
         found.append(Opening("trusted proxies", settings.proxy_allow_list().networks))
-    for name, networks in (source_networks or {}).items():
-        allowed = AllowList.parse(networks, setting=f"allowed_ips of source {name}")
-        found.append(Opening(f"source {name}", allowed.networks))
+    for source in settings.sources:
+        networks = source.allowed_ips
+        if networks is None and source.verify == "yookassa":
+            networks = list(YOOKASSA_NETWORKS)
+        if networks is None:
+            found.append(Opening(f"source {source.name} (no allowed_ips)", None))
+            continue
+        allowed = AllowList.parse(networks, setting=f"allowed_ips of source {source.name}")
+        found.append(Opening(f"source {source.name}", allowed.networks))
     return found

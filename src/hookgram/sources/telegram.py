@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ import orjson
 from hookgram.inbox.models import NewEvent
 from hookgram.security import AllowList
 from hookgram.sources.base import Rejected, Request
+
+log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 TELEGRAM = "telegram"
@@ -37,13 +40,20 @@ class TelegramSource:
 
     def accept(self, request: Request) -> NewEvent:
         """Check address, secret and the update's shape; key it by bot and ``update_id``."""
+        try:
+            self._verify(request)
+        except Rejected as exc:
+            log.warning("%s refused a request from %s: %s", self.name, request.client, exc.message)
+            raise
+        if request.content_type != "application/json":
+            raise Rejected(415, "Content-Type must be application/json")
+        return update_event(parse_update(request.body), request.body, self.bot_id)
+
+    def _verify(self, request: Request) -> None:
         if self._allowed_ips is not None and not self._allowed_ips.allows(request.client):
             raise Rejected(403, "this address may not post Telegram updates")
         if not self._secret_matches(request.headers.get(SECRET_HEADER)):
             raise Rejected(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
-        if request.content_type != "application/json":
-            raise Rejected(415, "Content-Type must be application/json")
-        return update_event(parse_update(request.body), request.body, self.bot_id)
 
     def _secret_matches(self, given: str | None) -> bool:
         if given is None:
