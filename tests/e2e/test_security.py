@@ -126,14 +126,17 @@ class TestTrustedProxies:
         ],
     )
     async def test_malformed_header_is_403_not_500(
-        self, start_server: StartServer, headers: dict[str, str]
+        self, start_server: StartServer, headers: dict[str, str], caplog: pytest.LogCaptureFixture
     ) -> None:
         """A malformed or contradicting forwarding header from a trusted proxy is a 403."""
         server = await behind_proxy(start_server)
-        status, text = await server.post(body(message_update()), headers=headers)
+        with caplog.at_level(logging.WARNING, logger="hookgram"):
+            status, text = await server.post(body(message_update()), headers=headers)
         assert status == 403
         assert "forwarding header" in text
         assert await server.events() == []
+        [line] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+        assert "from 127.0.0.1: 403 malformed forwarding header" in line
 
 
 class TestSecretToken:
