@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -121,7 +122,9 @@ class Settings(BaseSettings):
         default=None,
         description="PEM certificate (with its chain) to serve HTTPS with, with HOOKGRAM_TLS_KEY",
     )
-    tls_key: Path | None = Field(default=None, description="PEM private key of HOOKGRAM_TLS_CERT")
+    tls_key: Path | None = Field(
+        default=None, description="PEM private key of HOOKGRAM_TLS_CERT (unencrypted)"
+    )
     client_timeout: float = Field(
         default=10.0,
         gt=0,
@@ -131,6 +134,16 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(
         default_factory=list,
         description="third-party webhook sources, one [[sources]] table each in the TOML file",
+    )
+    webhook_ip_address: str | None = Field(
+        default=None,
+        description="setWebhook ip_address: the IPv4 address Telegram sends to instead of "
+        "resolving the public URL's host",
+    )
+    force_set_webhook: bool = Field(
+        default=False,
+        description="call setWebhook at start-up even when Telegram's webhook already matches "
+        "(needed after changing the secret token, which Telegram never reports back)",
     )
 
     @classmethod
@@ -206,6 +219,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_ip_address")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(ipaddress.IPv4Address(value.strip()))
+        except ValueError as exc:
+            raise ValueError("must be an IPv4 address (Telegram delivers over IPv4 only)") from exc
 
     @field_validator("public_url")
     @classmethod

@@ -31,6 +31,7 @@ from hookgram.sources.telegram import TelegramSource
 from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
 from hookgram.tls import ServerTLS, load_server_tls
+from hookgram.webhook import desired_webhook, ensure_webhook
 
 if TYPE_CHECKING:
     from hookgram.worker import Worker
@@ -124,7 +125,12 @@ async def serve(
                 name="hookgram-polling",
             )
         else:
-            await _set_webhook(api, settings, allowed_updates, tls.upload if tls else None)
+            await ensure_webhook(
+                api,
+                desired_webhook(settings, allowed_updates, tls.upload if tls else None),
+                force=settings.force_set_webhook,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
 
         if on_ready is not None:
             on_ready(Running(port=port, store=store, worker=worker))
@@ -190,22 +196,6 @@ async def start_worker(
     gc.collect()
     gc.freeze()
     return worker, dispatcher.resolve_used_update_types()
-
-
-async def _set_webhook(
-    api: BotAPI, settings: Settings, allowed_updates: list[str] | None, certificate: bytes | None
-) -> None:
-    # Only a self-signed certificate is uploaded: an uploaded CA-issued one breaks delivery.
-    files = {"certificate": ("certificate.pem", certificate)} if certificate else None
-    params = {
-        "url": settings.webhook_url(),
-        "secret_token": settings.webhook_secret(),
-        "max_connections": settings.max_connections,
-        "allowed_updates": allowed_updates,
-        "drop_pending_updates": settings.drop_pending_updates or None,
-    }
-    await with_retries("setWebhook", lambda: api.call("setWebhook", params, files=files))
-    log.info("webhook set to %s", settings.webhook_url())
 
 
 def _security_checks(settings: Settings) -> ServerTLS | None:

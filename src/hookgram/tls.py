@@ -41,6 +41,16 @@ def load_server_tls(
     )
 
 
+def certificate_upload(cert_path: Path | None, *, now: datetime) -> bytes | None:
+    """The certificate setWebhook uploads: the served one when self-signed, else None."""
+    if cert_path is None:
+        return None
+    report = inspect_certificate(cert_path, None, None, now)
+    if report.problems:
+        raise ConfigError(report.problems[0])
+    return report.certificate_pem if report.self_signed else None
+
+
 def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
     """A server context for the pair speaking TLS 1.2 or newer (Telegram's minimum)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -16,7 +16,7 @@ from aiohttp import web
 from hookgram.sandbox import BotAPIEmulator
 from hookgram.sources.telegram import SECRET_HEADER
 from tests.certs import TinyCA, other_key
-from tests.conftest import TOKEN, Server, StartServer
+from tests.conftest import TOKEN, InvokeCli, Server, StartServer
 from tests.factories import body, message_update
 
 
@@ -111,6 +111,33 @@ class TestSelfSigned:
             await post_https(server, tls_1_1_client())
         assert await server.events() == []
         assert await _lenient_server_status(cert, key, tls_1_1_client()) == 200
+
+
+class TestWebhookSetCommand:
+    @pytest.mark.parametrize("self_signed", [True, False])
+    async def test_uploads_like_run(
+        self,
+        hookgram_cli: InvokeCli,
+        emulator: BotAPIEmulator,
+        tmp_path: Path,
+        self_signed: bool,
+    ) -> None:
+        """`hookgram webhook set` uploads the certificate exactly when `run` would."""
+        if self_signed:
+            printed = hookgram_cert(tmp_path, "--host", "bot.example.com")
+            cert, key = printed["HOOKGRAM_TLS_CERT"], printed["HOOKGRAM_TLS_KEY"]
+        else:
+            pair = TinyCA().issue(tmp_path, "bot.example.com")
+            cert, key = str(pair.cert), str(pair.key)
+        result = await hookgram_cli("webhook", "set", HOOKGRAM_TLS_CERT=cert, HOOKGRAM_TLS_KEY=key)
+        assert result.code == 0, result.stdout
+        [call] = emulator.calls_of("setWebhook")
+        uploaded = call.upload("certificate")
+        if self_signed:
+            assert uploaded is not None
+            assert uploaded[1] == Path(cert).read_bytes()
+        else:
+            assert uploaded is None
 
 
 class TestCAIssued:

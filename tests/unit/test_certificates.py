@@ -14,6 +14,7 @@ from hookgram.certificates import (
     is_self_signed,
     self_signed_certificate,
 )
+from tests.certificates import make_tls_files
 from tests.certs import TinyCA, other_key
 
 NOW = datetime.now(UTC)
@@ -138,3 +139,16 @@ class TestInspectCertificate:
         assert "HOOKGRAM_TLS_KEY" in problem
         [problem] = inspect_certificate(junk, None, None, NOW).problems
         assert "not a PEM certificate" in problem
+
+    def test_common_name_without_alt_names(self, tmp_path: Path) -> None:
+        """A certificate without subjectAltName is matched by its common name."""
+        cert, key = make_tls_files(tmp_path, "bot.example.com", san=False)
+        report = inspect_certificate(cert, key, "bot.example.com", NOW)
+        assert report.names == ["bot.example.com"]
+        assert report.warnings == []
+
+    def test_not_valid_yet(self, tmp_path: Path) -> None:
+        """A certificate whose validity starts later is a warning (check the clock)."""
+        cert, key = make_tls_files(tmp_path, "bot.example.com", start=NOW + timedelta(days=1))
+        [warning] = inspect_certificate(cert, key, "bot.example.com", NOW).warnings
+        assert "not valid yet" in warning

@@ -8,9 +8,11 @@ from __future__ import annotations
 import click
 
 from hookgram.cli.cert import cert
+from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
 from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
+from hookgram.cli.webhook import webhook
 
 
 @click.group()
@@ -23,6 +25,8 @@ cli.add_command(run)
 cli.add_command(cert)
 cli.add_command(firewall)
 cli.add_command(events)
+cli.add_command(webhook)
+cli.add_command(doctor)
 
 
 def main() -> None:
