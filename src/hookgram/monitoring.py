@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -22,7 +22,13 @@ from hookgram.errors import BotAPIError, StoreUnavailableError
 from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.store import InboxStore
 from hookgram.metrics import Metrics, WebhookCollector
-from hookgram.security import AllowList, bearer_token, same_secret
+from hookgram.security import (
+    AllowList,
+    ForwardingError,
+    bearer_token,
+    client_address,
+    same_secret,
+)
 from hookgram.telegram import BotAPI, TransientBotAPIError
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,8 @@ class Monitoring:
     counts: InboxCounts
     metrics_allowed: AllowList | None = None
     metrics_token: str | None = None
+    # Reverse proxies whose forwarding headers name the client (none: the TCP peer is).
+    proxies: AllowList = field(default_factory=lambda: AllowList(()))
 
 
 def add_monitoring_routes(app: web.Application, monitoring: Monitoring) -> None:
@@ -103,9 +111,17 @@ def _metrics(monitoring: Monitoring) -> Callable[[web.Request], Awaitable[web.Re
 
 def _metrics_refusal(request: web.Request, monitoring: Monitoring) -> web.Response | None:
     allowed = monitoring.metrics_allowed
-    if allowed is not None and not allowed.allows(request.remote):
-        log.warning("refused /metrics to %s (not in HOOKGRAM_METRICS_ALLOWED_IPS)", request.remote)
-        return web.Response(status=403, text="this address may not read /metrics\n")
+    if allowed is not None:
+        try:
+            client = client_address(request.remote, request.headers, monitoring.proxies)
+        except ForwardingError:
+            client = None
+        if client is None or not allowed.allows(client):
+            log.warning(
+                "refused /metrics to %s (not in HOOKGRAM_METRICS_ALLOWED_IPS)",
+                client or request.remote,
+            )
+            return web.Response(status=403, text="this address may not read /metrics\n")
     token = monitoring.metrics_token
     if token is not None and not same_secret(bearer_token(request.headers), token):
         return web.Response(

@@ -257,3 +257,21 @@ class TestMetricsAccess:
         server = await start_server(worker=False, metrics_allowed_ips=networks)
         assert (await _get(server, "/metrics"))[0] == expected
         assert (await _get(server, "/healthz"))[0] == 200
+
+    async def test_allow_list_behind_a_trusted_proxy(self, start_server: StartServer) -> None:
+        """Behind a trusted proxy the allow-list checks the forwarded client, never a forgery."""
+        server = await start_server(worker=False, metrics_allowed_ips="10.0.0.0/8")
+        forwarded = {"X-Forwarded-For": "10.1.2.3"}
+        assert (await _get(server, "/metrics", **forwarded))[0] == 403  # 127.0.0.1 not trusted
+        proxied = await start_server(
+            worker=False, metrics_allowed_ips="10.0.0.0/8", trusted_proxies="127.0.0.1"
+        )
+        assert (await _get(proxied, "/metrics", **forwarded))[0] == 200
+        assert (await _get(proxied, "/metrics", **{"X-Forwarded-For": "192.0.2.9"}))[0] == 403
+
+    async def test_not_behind_the_telegram_ip_filter(self, start_server: StartServer) -> None:
+        """With Telegram's networks only on the webhook, health and metrics still answer here."""
+        server = await start_server(worker=False, allowed_ips="149.154.160.0/20,91.108.4.0/22")
+        assert (await server.post(body(message_update())))[0] == 403
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert (await _get(server, path))[0] == 200

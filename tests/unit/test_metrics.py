@@ -152,7 +152,10 @@ class TestSettings:
 
     def test_bad_metrics_network(self) -> None:
         """A malformed metrics allow-list entry stops start-up, naming the setting and entry."""
-        with pytest.raises(ConfigError, match=r"HOOKGRAM_METRICS_ALLOWED_IPS has '10\.0\.0\.300'"):
+        with pytest.raises(
+            ConfigError,
+            match=r"HOOKGRAM_METRICS_ALLOWED_IPS is invalid: '10\.0\.0\.300' is not an IP",
+        ):
             load_settings(metrics_allowed_ips="10.0.0.0/8, 10.0.0.300")
 
     def test_tokens_are_redacted_from_logs(self) -> None:
