@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import os
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ from redis.asyncio import Redis
 
 from hookgram.config import Settings, load_settings
 from hookgram.inbox.engine import create_engine
-from hookgram.inbox.models import Event
+from hookgram.inbox.models import Event, metadata
 from hookgram.inbox.schema import upgrade as upgrade_schema
 from hookgram.redaction import Redactor
 from hookgram.sandbox import BotAPIEmulator
@@ -108,6 +109,8 @@ async def start_server(emulator: BotAPIEmulator, database_url: str) -> AsyncIter
                     "database_url": database_url,
                     "lease_seconds": 5.0,
                     "shutdown_timeout": 2.0,
+                    # The tests reach the server from loopback, not from Telegram's ranges.
+                    "allowed_ips": "127.0.0.1/32",
                     "migrate": True,
                     **overrides,
                 },
@@ -140,11 +143,72 @@ async def worker_for() -> AsyncIterator[WorkerFor]:
         async def build(server: Server, app: str | None = None, **overrides: Any) -> Worker:
             settings = server.settings.model_copy(update=overrides)
             worker, _ = await start_worker(
-                settings, app, server.running.store, Redactor(settings.secrets()), stack
+                settings,
+                app,
+                server.running.store,
+                Redactor(settings.secrets()),
+                stack,
+                metrics=server.running.metrics,
             )
             return worker
 
         yield build
+
+
+@dataclass
+class CliOutcome:
+    """What a ``hookgram`` command printed and its exit status."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together."""
+        return self.stdout + self.stderr
+
+
+InvokeCli = Callable[..., Awaitable[CliOutcome]]
+
+
+@pytest.fixture
+def hookgram_cli(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> InvokeCli:
+    """Run a ``hookgram`` command in a thread (click's runner) against the emulator.
+
+    ``input`` is what the user types (none: stdin is closed); keyword arguments set environment
+    variables over the defaults (token, public URL, emulator, this test's database), None
+    unsets one.
+    """
+    from click.testing import CliRunner
+
+    from hookgram.cli import cli
+
+    monkeypatch.chdir(tmp_path)  # no stray .env or hookgram.toml
+    defaults = {
+        "BOT_TOKEN": TOKEN,
+        "HOOKGRAM_PUBLIC_URL": PUBLIC_URL,
+        "HOOKGRAM_API_URL": emulator.base_url,
+        "HOOKGRAM_DATABASE_URL": database_url,
+    }
+
+    async def invoke(*args: str, input: str | None = None, **env: str | None) -> CliOutcome:
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        try:
+            result = await asyncio.to_thread(
+                CliRunner().invoke, cli, list(args), input=input, env={**defaults, **env}
+            )
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliOutcome(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
 
 
 # PostgreSQL and Redis: one throwaway server each per test session (started on first use).
@@ -196,7 +260,8 @@ async def postgres_url(postgres_server_url: str) -> str:
     url = _database(postgres_server_url, TEST_DATABASE)
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("TRUNCATE inbox_attempts, inbox_events RESTART IDENTITY")
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY")
     finally:
         await conn.close()
     return url

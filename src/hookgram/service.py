@@ -12,23 +12,31 @@ import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
 from hookgram.config import Settings
+from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.notifications import InboxListener
 from hookgram.inbox.schema import prepare as prepare_schema
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.writer import InboxWriter
 from hookgram.ingress import build_app
+from hookgram.metrics import Metrics
+from hookgram.monitoring import Monitoring, add_monitoring_routes, watch_webhook
 from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
 from hookgram.sources.telegram import TelegramSource
+from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
+from hookgram.tls import ServerTLS, load_server_tls
+from hookgram.webhook import desired_webhook, ensure_webhook
 
 if TYPE_CHECKING:
     from hookgram.worker import Worker
@@ -43,6 +51,7 @@ class Running:
     port: int
     store: InboxStore
     worker: Worker | None
+    metrics: Metrics | None = None
 
 
 async def serve(
@@ -56,6 +65,7 @@ async def serve(
     token = settings.token()
     if not settings.polling:
         settings.webhook_url()  # fail before any I/O when the public URL is missing
+    tls = _security_checks(settings)
     redact = Redactor(settings.secrets())
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
@@ -63,13 +73,17 @@ async def serve(
         store = InboxStore(engine)
         await prepare_schema(engine, migrate=settings.migrate)
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        api = BotAPI(http, settings.api_url, token)
+        counts = InboxCounts(store)
+        metrics = Metrics(counts)
+        api = BotAPI(http, settings.api_url, token, on_error=metrics.bot_api_error)
         me = await with_retries("getMe", lambda: api.call("getMe"))
         log.info("bot @%s (id %s) ready", me.get("username"), me.get("id"))
 
         worker, allowed_updates = None, settings.allowed_updates
         if settings.worker:
-            worker, used = await start_worker(settings, app_spec, store, redact, stack)
+            worker, used = await start_worker(
+                settings, app_spec, store, redact, stack, metrics=metrics
+            )
             allowed_updates = allowed_updates if allowed_updates is not None else used
         writer = InboxWriter(store, on_commit=worker.wake if worker else None)
 
@@ -79,23 +93,39 @@ async def serve(
                 TelegramSource(
                     path=settings.webhook_path,
                     bot_id=bot_id(token),
-                    secrets=[settings.webhook_secret()],
+                    secrets=settings.accepted_secrets(),
+                    allowed_ips=settings.telegram_allow_list(),
                 )
             )
+        sources.extend(build_sources(settings.sources))
+        app = build_app(
+            sources,
+            writer.put,
+            max_body_bytes=settings.max_body_bytes,
+            trusted_proxies=settings.proxy_allow_list(),
+            client_timeout=settings.client_timeout,
+            observe=metrics.observe_request,
+        )
+        _add_operations(app, settings, store, worker, metrics, counts, redact)
         runner = web.AppRunner(
-            build_app(sources, writer.put, max_body_bytes=settings.max_body_bytes),
+            app,
             shutdown_timeout=settings.shutdown_timeout,
             access_log=None,
+            # Also closes a connection that sends no complete request in time (slow clients).
+            keepalive_timeout=settings.client_timeout,
+            lingering_time=0,  # a refused body is not read to its end: the connection closes
         )
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(
+            runner, settings.host, settings.port, ssl_context=tls.context if tls else None
+        )
         await site.start()
         await writer.start()
         port = _bound_port(runner)
-        log.info("listening on %s:%d", settings.host, port)
+        log.info("listening on %s:%d%s", settings.host, port, " (HTTPS)" if tls else "")
 
         worker_stop = asyncio.Event()
-        worker_task = polling_task = None
+        worker_task = polling_task = watch_task = None
         if worker is not None:
             worker_task = asyncio.create_task(worker.run(worker_stop), name="hookgram-worker")
         if settings.polling:
@@ -108,17 +138,28 @@ async def serve(
                 name="hookgram-polling",
             )
         else:
-            await _set_webhook(api, settings, allowed_updates)
+            await ensure_webhook(
+                api,
+                desired_webhook(settings, allowed_updates, tls.upload if tls else None),
+                force=settings.force_set_webhook,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
+            if settings.webhook_info_interval > 0:
+                watch_task = asyncio.create_task(
+                    watch_webhook(api, metrics.webhook, settings.webhook_info_interval),
+                    name="hookgram-webhook-info",
+                )
 
         if on_ready is not None:
-            on_ready(Running(port=port, store=store, worker=worker))
+            on_ready(Running(port=port, store=store, worker=worker, metrics=metrics))
         await stop.wait()
 
         log.info("shutting down: no new requests")
-        if polling_task is not None:
-            polling_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling_task
+        for task in (polling_task, watch_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
         await writer.stop()
         worker_stop.set()
@@ -133,6 +174,8 @@ async def start_worker(
     store: InboxStore,
     redact: Redactor,
     stack: AsyncExitStack,
+    *,
+    metrics: Metrics | None = None,
 ) -> tuple[Worker, list[str]]:
     """Load APP, open its Bot, and build the worker; ``stack`` closes them. Also used by tests."""
     # aiogram is imported only here, so a receiver-only process stays small.
@@ -142,10 +185,12 @@ async def start_worker(
 
     from hookgram.app_loader import load_dispatcher
     from hookgram.fsm import check_storage, open_fsm
+    from hookgram.handlers.bot_errors import BotAPIErrorCounter
+    from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
-    from hookgram.worker import Worker, WorkerOptions
+    from hookgram.worker import Handler, Worker, WorkerOptions
 
     fsm = await open_fsm(
         settings.redis_url.get_secret_value() if settings.redis_url else None, stack
@@ -155,13 +200,19 @@ async def start_worker(
     )
     check_storage(dispatcher, fsm)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
+    if metrics is not None:
+        session.middleware(BotAPIErrorCounter(metrics.bot_api_error))
     bot = Bot(settings.token(), session=session)
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
     stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, dispatcher=dispatcher)
+    handlers: dict[str, Handler] = {
+        TELEGRAM: TelegramHandler(dispatcher, bot),
+        **source_handlers(settings.sources, bot, store),
+    }
     worker = Worker(
         store,
-        {TELEGRAM: TelegramHandler(dispatcher, bot)},
+        handlers,
         WorkerOptions(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,
@@ -171,6 +222,7 @@ async def start_worker(
         ),
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         redact=redact,
+        on_outcome=metrics.observe_outcome if metrics is not None else None,
     )
     if store.engine.dialect.name == "postgresql":
         await stack.enter_async_context(InboxListener(store.engine, worker.wake))
@@ -181,16 +233,54 @@ async def start_worker(
     return worker, dispatcher.resolve_used_update_types()
 
 
-async def _set_webhook(api: BotAPI, settings: Settings, allowed_updates: list[str] | None) -> None:
-    params = {
-        "url": settings.webhook_url(),
-        "secret_token": settings.webhook_secret(),
-        "max_connections": settings.max_connections,
-        "allowed_updates": allowed_updates,
-        "drop_pending_updates": settings.drop_pending_updates or None,
-    }
-    await with_retries("setWebhook", lambda: api.call("setWebhook", params))
-    log.info("webhook set to %s", settings.webhook_url())
+def _security_checks(settings: Settings) -> ServerTLS | None:
+    """Check the TLS files and warn about weakened checks, before any I/O."""
+    host = urlsplit(settings.public_url).hostname if settings.public_url else None
+    tls = load_server_tls(settings.tls_cert, settings.tls_key, host, now=datetime.now(UTC))
+    for warning in tls.warnings if tls else []:
+        log.warning("%s", warning)
+    if settings.telegram_allow_list() is None and not settings.polling:
+        log.warning(
+            "HOOKGRAM_ALLOWED_IPS=any: the Telegram route accepts requests from every address; "
+            "only the secret token keeps others out"
+        )
+    return tls
+
+
+def _add_operations(
+    app: web.Application,
+    settings: Settings,
+    store: InboxStore,
+    worker: Worker | None,
+    metrics: Metrics,
+    counts: InboxCounts,
+    redact: Redactor,
+) -> None:
+    """Health, readiness and metrics routes; the inspector when its token is set."""
+    token = settings.metrics_token
+    monitoring = Monitoring(
+        store,
+        worker,
+        metrics,
+        counts,
+        metrics_allowed=settings.metrics_allow_list(),
+        metrics_token=token.get_secret_value() if token is not None else None,
+        proxies=settings.proxy_allow_list(),
+    )
+    add_monitoring_routes(app, monitoring)
+    if settings.inspector_token is not None:
+        from hookgram.inspector import mount_inspector  # Jinja2 only where it is used
+        from hookgram.sources.schemes import build_scheme
+
+        mount_inspector(
+            app,
+            store=store,
+            counts=counts,
+            token=settings.inspector_token.get_secret_value(),
+            redact=redact,
+            secret_headers={c.name: build_scheme(c).secret_headers for c in settings.sources},
+            on_requeue=worker.wake if worker is not None else None,
+        )
 
 
 def _bound_port(runner: web.AppRunner) -> int:

@@ -30,6 +30,7 @@ async def _imports_while_serving(emulator: BotAPIEmulator, tmp_path: Path, *args
             "HOOKGRAM_PORT": str(port),
             "HOOKGRAM_API_URL": emulator.base_url,
             "HOOKGRAM_DATABASE_URL": f"sqlite:///{tmp_path / 'inbox.db'}",
+            "HOOKGRAM_ALLOWED_IPS": "127.0.0.1/32",  # the test posts from loopback
             "PYTHONPROFILEIMPORTTIME": "1",
         },
         tmp_path,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import orjson
 import pytest
 from redis.asyncio import Redis
@@ -74,6 +75,7 @@ async def cluster(
         "HOOKGRAM_API_URL": emulator.base_url,
         "HOOKGRAM_DATABASE_URL": postgres_url,
         "HOOKGRAM_ALLOWED_UPDATES": '["message"]',
+        "HOOKGRAM_ALLOWED_IPS": "127.0.0.1/32",  # the test posts from loopback
         "PYTHONPATH": str(PROJECT),  # the test bots
     }
     made = Cluster(emulator, env, tmp_path)
@@ -171,20 +173,6 @@ async def settled(database_url: str, timeout: float = 60) -> None:
         await engine.dispose()
 
 
-async def held_by(database_url: str, worker: str) -> set[str]:
-    """Texts of the rows ``worker`` holds under a lease right now."""
-    engine = create_engine(load_settings(database_url=database_url).database_url)
-    query = select(events.c.body).where(
-        events.c.lease_owner == worker, events.c.status == Status.PROCESSING.value
-    )
-    try:
-        async with engine.connect() as conn:
-            bodies = (await conn.execute(query)).scalars().all()
-    finally:
-        await engine.dispose()
-    return {orjson.loads(b)["message"]["text"] for b in bodies}
-
-
 def worker_id(process: HookgramProcess) -> str:
     """The id a worker process records its attempts under (from its start-up line)."""
     match = re.search(r"worker (\S+) processing the inbox", process.output)
@@ -221,15 +209,25 @@ class TestWorkerKilled:
         Processing is at-least-once: a row whose answer went out but whose outcome was never
         recorded (the killed worker's) is answered again, and only such rows may be.
         """
-        cluster.env["HOOKGRAM_LEASE_SECONDS"] = "2"
+        # Fewer slots than chats: every worker, the victim too, is busy when the kill comes.
+        cluster.env.update(HOOKGRAM_LEASE_SECONDS="2", HOOKGRAM_WORKER_CONCURRENCY="8")
         ports = [await cluster.receiver(), await cluster.receiver()]
         victim, *survivors = [await cluster.worker() for _ in range(3)]
         total = KILL_CHATS * PER_CHAT
         delivery = asyncio.create_task(deliver(ports, KILL_CHATS, PER_CHAT))
         await emulator.wait_for_calls("sendMessage", total // 3, timeout=300)
-        victim.signal(signal.SIGKILL)
-        await victim.wait()
-        held = await held_by(postgres_url, worker_id(victim))
+        database = await asyncpg.connect(postgres_url)
+        try:
+            victim.signal(signal.SIGKILL)
+            await victim.wait()
+            # Read at once, before the lease runs out and the others take the rows over.
+            bodies = await database.fetch(
+                "SELECT body FROM inbox_events WHERE lease_owner = $1 AND status = 'processing'",
+                worker_id(victim),
+            )
+        finally:
+            await database.close()
+        held = {orjson.loads(row["body"])["message"]["text"] for row in bodies}
         assert held, "the killed worker held no rows: the lease path went untested"
         sent = await delivery
         await emulator.wait_for_calls("sendMessage", total, timeout=300)

@@ -29,6 +29,12 @@ from hookgram.config import Settings
     "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
 )
 @click.option(
+    "--force-set-webhook",
+    is_flag=True,
+    default=None,
+    help="call setWebhook even when Telegram's webhook matches (after changing the secret)",
+)
+@click.option(
     "--migrate", is_flag=True, default=None, help=Settings.model_fields["migrate"].description
 )
 @reports_errors

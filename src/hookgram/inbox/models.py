@@ -88,6 +88,22 @@ attempts = Table(
     Column("error", Text, nullable=True),
 )
 
+# Which chats a fanned-out notification already reached, so a retry sends only to the rest.
+deliveries = Table(
+    "inbox_deliveries",
+    metadata,
+    Column(
+        "event_id",
+        RowId,
+        ForeignKey("inbox_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("delivered_at", Float, nullable=False),
+    UniqueConstraint("event_id", "chat_id", name="uq_inbox_deliveries_event_chat"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:

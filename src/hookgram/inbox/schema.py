@@ -1,9 +1,10 @@
-"""The inbox schema: which Alembic revision a database is at, and bringing it to the head."""
+"""The inbox schema: its Alembic revision, the upgrade to the head, and what a database lacks."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -11,11 +12,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hookgram.errors import SchemaError, StoreUnavailableError
+from hookgram.inbox.models import metadata
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
     """Read the database's revision; StoreUnavailableError when it cannot be reached."""
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(_state)
+            return await conn.run_sync(read_schema_state)
     except (SQLAlchemyError, OSError) as exc:
         raise StoreUnavailableError(
             f"inbox database unreachable (check HOOKGRAM_DATABASE_URL): {exc}"
@@ -112,7 +114,8 @@ async def prepare(engine: AsyncEngine, *, migrate: bool) -> None:
     log.info("%s (upgraded: %s)", after.describe(), state.describe())
 
 
-def _state(conn: Connection) -> SchemaState:
+def read_schema_state(conn: Connection) -> SchemaState:
+    """``schema_state`` on a synchronous connection (inside ``run_sync``)."""
     current = MigrationContext.configure(conn).get_current_heads()
     script = ScriptDirectory.from_config(alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
@@ -128,3 +131,26 @@ def _upgrade(conn: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
+
+
+def schema_problems(connection: Connection) -> list[str]:
+    """What the database lacks of this hookgram's tables and columns (empty: current)."""
+    inspector = inspect(connection)
+    existing = set(inspector.get_table_names())
+    problems: list[str] = []
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            problems.append(f"table {table.name} missing")
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in present]
+        if missing:
+            problems.append(f"{table.name} lacks {', '.join(missing)}")
+    return problems
+
+
+def missing_sqlite_file(url: URL) -> bool:
+    """True for a SQLite URL whose file does not exist (connecting would create it)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    return not Path(str(url.database)).is_file()

@@ -33,6 +33,7 @@ from hookgram.inbox.models import (
     Outcome,
     Status,
     attempts,
+    deliveries,
     events,
 )
 from hookgram.inbox.notifications import CHANNEL
@@ -225,8 +226,13 @@ class InboxStore:
         ids: Sequence[int] | None = None,
         source: str | None = None,
         status: Status | None = None,
+        forget_deliveries: bool = False,
     ) -> int:
-        """Make finished rows pending again (replay, retry of dead rows); returns the count."""
+        """Make finished rows pending again (replay, retry of dead rows); returns the count.
+
+        A retry resends only to the chats a notification has not reached yet; a replay
+        (``forget_deliveries``) sends to every chat again.
+        """
         where = [events.c.status != Status.PROCESSING.value]
         if ids is not None:
             where.append(events.c.id.in_(list(ids)))
@@ -235,6 +241,12 @@ class InboxStore:
         if status is not None:
             where.append(events.c.status == status.value)
         async with self.engine.begin() as conn:
+            if forget_deliveries:
+                await conn.execute(
+                    deliveries.delete().where(
+                        deliveries.c.event_id.in_(select(events.c.id).where(*where))
+                    )
+                )
             result = await conn.execute(
                 update(events)
                 .where(*where)
@@ -255,11 +267,8 @@ class InboxStore:
 
     async def attempts_of(self, event_id: int) -> list[Attempt]:
         """Every recorded attempt of one row, oldest first."""
-        query = (
-            select(attempts)
-            .where(attempts.c.event_id == event_id)
-            .order_by(attempts.c.number, attempts.c.id)
-        )
+        # By insertion, not number: a replay starts the numbers again at 1.
+        query = select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [

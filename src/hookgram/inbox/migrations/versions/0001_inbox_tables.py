@@ -1,4 +1,4 @@
-"""The inbox tables: inbox_events (one row per accepted request) and inbox_attempts.
+"""The inbox tables: events (one row per accepted request), their attempts and deliveries.
 
 Revision ID: 0001
 Revises:
@@ -22,12 +22,14 @@ ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create both tables and their indexes, unless they exist already."""
+    """Create the tables and their indexes, unless they exist already."""
     existing = set(sa.inspect(op.get_bind()).get_table_names())
     if "inbox_events" not in existing:
         _create_events()
     if "inbox_attempts" not in existing:
         _create_attempts()
+    if "inbox_deliveries" not in existing:
+        _create_deliveries()
 
 
 def _create_events() -> None:
@@ -71,7 +73,21 @@ def _create_attempts() -> None:
     op.create_index("ix_inbox_attempts_event_id", "inbox_attempts", ["event_id"])
 
 
+def _create_deliveries() -> None:
+    # Which chats a fanned-out notification already reached, so a retry sends only to the rest.
+    op.create_table(
+        "inbox_deliveries",
+        sa.Column("event_id", ROW_ID, nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("delivered_at", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["inbox_events.id"], ondelete="CASCADE"),
+        sa.UniqueConstraint("event_id", "chat_id", name="uq_inbox_deliveries_event_chat"),
+    )
+
+
 def downgrade() -> None:
-    """Drop both tables (and every row in them)."""
+    """Drop the tables (and every row in them)."""
+    op.drop_table("inbox_deliveries")
     op.drop_table("inbox_attempts")
     op.drop_table("inbox_events")
