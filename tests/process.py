@@ -10,6 +10,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from hookgram.config import load_settings
+from hookgram.sources.telegram import SECRET_HEADER
 
 
 def free_port() -> int:
@@ -85,3 +91,13 @@ class HookgramProcess:
             await self.process.wait()
         if self._reader is not None:
             self._reader.cancel()
+
+
+async def post_update(port: int, update: dict[str, Any], token: str) -> None:
+    """POST one update to the webhook of a hookgram serving ``token``'s bot; expect the 200."""
+    headers = {SECRET_HEADER: load_settings(bot_token=token).webhook_secret()}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{port}/webhook", json=update, headers=headers) as response,
+    ):
+        assert response.status == 200, await response.text()

@@ -12,9 +12,8 @@ import pytest
 
 from hookgram.sandbox import BotAPIEmulator
 from tests.conftest import TOKEN, StartServer, StartWork
-from tests.e2e.test_scaling import deliver_one
 from tests.factories import body, message_update
-from tests.process import HookgramProcess, free_port
+from tests.process import HookgramProcess, free_port, post_update
 
 AIOGRAM_IMPORT = re.compile(r"^import time:.*\|\s+aiogram(\.|$)", re.MULTILINE)
 
@@ -39,7 +38,7 @@ async def _imports_while_serving(emulator: BotAPIEmulator, tmp_path: Path, *args
     try:
         await process.start(timeout=60)
         await process.wait_for("webhook set")
-        await deliver_one(port, message_update("hi"))
+        await post_update(port, message_update("hi"), TOKEN)
         process.signal(signal.SIGTERM)
         assert await process.wait() == 0
         return process.output

@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import asyncpg
@@ -26,7 +25,7 @@ from hookgram.sandbox import BotAPIEmulator
 from hookgram.sources.telegram import SECRET_HEADER
 from tests.conftest import TOKEN
 from tests.factories import body, message_update
-from tests.process import HookgramProcess, free_port
+from tests.process import HookgramProcess, free_port, post_update
 
 CHATS = 200
 PER_CHAT = 50
@@ -110,16 +109,6 @@ async def deliver(ports: list[int], chats: int, per_chat: int) -> dict[int, list
         await asyncio.gather(*(chat(c) for c in range(1, chats + 1)))
     assert set(statuses) == {200}, statuses
     return sent
-
-
-async def deliver_one(port: int, update: dict[str, Any]) -> None:
-    """Post one update and expect the 200."""
-    headers = {SECRET_HEADER: load_settings(bot_token=TOKEN).webhook_secret()}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"http://127.0.0.1:{port}/webhook", json=update, headers=headers) as response,
-    ):
-        assert response.status == 200
 
 
 async def answers_per_chat(emulator: BotAPIEmulator) -> dict[int, list[str]]:
@@ -255,7 +244,7 @@ class TestConversationAcrossWorkers:
         cluster.env["HOOKGRAM_REDIS_URL"] = redis_url
         [port] = [await cluster.receiver()]
         first = await cluster.worker(FORM_BOT)
-        await deliver_one(port, message_update("/start", chat_id=7, update_id=1))
+        await post_update(port, message_update("/start", chat_id=7, update_id=1), TOKEN)
         await emulator.wait_for_calls("sendMessage", 1, timeout=30)
         first.signal(signal.SIGTERM)
         assert await first.wait() == 0
@@ -268,7 +257,7 @@ class TestConversationAcrossWorkers:
             await redis.aclose()
 
         second = await cluster.worker(FORM_BOT)
-        await deliver_one(port, message_update("Jane", chat_id=7, update_id=2))
+        await post_update(port, message_update("Jane", chat_id=7, update_id=2), TOKEN)
         await emulator.wait_for_calls("sendMessage", 2, timeout=30)
         texts = [c.params["text"] for c in emulator.calls_of("sendMessage")]
         assert texts == ["What is your name?", "Nice to meet you, Jane"]
