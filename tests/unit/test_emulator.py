@@ -510,6 +510,19 @@ class TestRecording:
             with pytest.raises(RuntimeError, match="record=True"):
                 await emulator.wait_for_calls("sendMessage", 1)
 
+    async def test_counts_are_served_over_http(self) -> None:
+        """GET /_counts answers the per-method counts, for a benchmark in another process."""
+        async with (
+            BotAPIEmulator(record=False) as emulator,
+            aiohttp.ClientSession() as http,
+        ):
+            await post_json(http, emulator, "sendMessage", chat_id=1, text="x")
+            await post_json(http, emulator, "sendMessage", chat_id=2, text="y")
+            async with http.get(f"{emulator.base_url}/_counts") as response:
+                counts = await response.json()
+
+        assert counts == {"sendMessage": 2}
+
 
 class TestStandalone:
     async def test_serves_until_sigterm(self, http: aiohttp.ClientSession) -> None:

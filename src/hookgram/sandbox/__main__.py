@@ -1,5 +1,6 @@
 """Run the emulator as its own process; prints the base URL on the first line, serves until
-SIGINT/SIGTERM: `python -m hookgram.sandbox --port 8081 --token 123:ABC [--no-record]`."""
+SIGINT/SIGTERM: `python -m hookgram.sandbox --port 8081 --token 123:ABC [--no-record]`.
+`GET /_counts` answers the per-method call counts."""
 
 from __future__ import annotations
 
@@ -62,7 +63,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except ValueError as exc:
         parser.error(str(exc))
-    asyncio.run(_serve(emulator, options.host, options.port))
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every supported OS
+        asyncio.run(_serve(emulator, options.host, options.port))
+        return
+    # uvloop roughly doubles what one core answers, so the stand-in keeps up in a benchmark.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_serve(emulator, options.host, options.port))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from hookgram.sandbox.state import BotIdentity, Chats, RecordedCall, WebhookStat
 
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for bot uploads
 _SHUTDOWN_GRACE_SECONDS = 1.0
+COUNTS_PATH = "/_counts"
+"""GET here answers the per-method call counts as JSON (the benchmark reads replies/s)."""
 
 
 @dataclass(slots=True)
@@ -62,6 +64,7 @@ class BotAPIEmulator:
         app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
         app.router.add_get("/bot{token}/{method}", self._handle, allow_head=False)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get(COUNTS_PATH, self._counts)
         # access_log=None: the access log would print every URL, and every URL holds a token.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_GRACE_SECONDS)
         await runner.setup()
@@ -196,6 +199,9 @@ class BotAPIEmulator:
         except APIError as error:
             return error.response()
         return ok_response(result)
+
+    async def _counts(self, request: web.Request) -> web.Response:
+        return web.json_response(dict(self.counts))
 
     def _note(self, method: str, token: str, decoded: DecodedRequest) -> None:
         self.counts[method] += 1
