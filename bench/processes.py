@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -40,6 +41,15 @@ def memory_mib(pid: int) -> tuple[float, float]:
             if key in values:
                 values[key] = int(rest.split()[0]) / 1024
     return values["VmRSS"], values["VmHWM"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds, from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Emulator:
@@ -112,6 +122,10 @@ class Server:
     def memory(self) -> tuple[float, float]:
         """(current RSS, peak RSS) in MiB."""
         return memory_mib(self.pid)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server used so far (its busy share of the core)."""
+        return cpu_seconds(self.pid)
 
     def alive(self) -> bool:
         """Whether the process still runs."""

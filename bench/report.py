@@ -96,6 +96,7 @@ def _burst_medians(server: str, bursts: Sequence[Row]) -> Row:
     )
     row: Row = {"server": server, **{m: median(r[m] for r in rows) for m in metrics}}
     row["load_average"] = median(r["load_average"] for r in rows)
+    row["drained"] = all(r.get("drained", True) for r in rows)
     if server == HOOKGRAM:
         row["vs_reference"] = {
             m: ratio_median(bursts, m, REFERENCE)
@@ -137,6 +138,7 @@ def markdown(results: Row) -> str:
         "",
         "| server | acked in s | last reply after s | RSS idle→peak MiB | growth MiB "
         "| ×reference (drain · growth · peak) | load |",
+        # ">" marks a drain cut off by --drain-timeout: the true time is longer.
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in summary["burst"]:
@@ -178,7 +180,8 @@ def _burst_line(row: Row) -> str:
         else " · ".join(_num(ref[m], 2) for m in ("drain_seconds", "growth_mib", "peak_rss_mib"))
     )
     return (
-        f"| {row['server']} | {_num(row['ack_seconds'], 1)} | {_num(row['drain_seconds'], 1)} "
+        f"| {row['server']} | {_num(row['ack_seconds'], 1)} "
+        f"| {'' if row['drained'] else '>'}{_num(row['drain_seconds'], 1)} "
         f"| {_num(row['idle_rss_mib'])}→{_num(row['peak_rss_mib'])} | {_num(row['growth_mib'])} "
         f"| {versus} | {_num(row['load_average'], 1)} |"
     )

@@ -94,10 +94,10 @@ def sustained(bench: Bench, name: str, connections: int) -> dict[str, Any]:
         if plan.warmup > 0:
             warm = bench.load(server, connections, first_id, plan.chats)
             acked += warm.run(plan.warmup, limit=plan.limit).acked
-        before = bench.emulator.replies()
+        before, cpu_before = bench.emulator.replies(), server.cpu_seconds()
         load = bench.load(server, connections, first_id + 5_000_000, plan.chats)
         result = load.run(plan.duration, limit=plan.limit)
-        after = bench.emulator.replies()
+        after, cpu = bench.emulator.replies(), server.cpu_seconds() - cpu_before
         _, peak = server.memory()
         alive = server.alive()
     acked += result.acked
@@ -112,6 +112,7 @@ def sustained(bench: Bench, name: str, connections: int) -> dict[str, Any]:
         "backlog_at_end": acked - (after - replies_at_start) if replies else None,
         "idle_rss_mib": idle,
         "peak_rss_mib": peak,
+        "cpu_share": cpu / result.seconds if result.seconds else None,
         "non2xx": result.non2xx,
         "socket_errors": result.socket_errors,
         "seconds": result.seconds,
@@ -129,7 +130,7 @@ def burst(bench: Bench, name: str) -> dict[str, Any]:
         idle, _ = server.memory()
         load_avg = os.getloadavg()[0]
         watch = _Watch(bench.emulator, server)
-        start = time.monotonic()
+        cpu_at_start, start = server.cpu_seconds(), time.monotonic()
         load = bench.load(server, plan.burst_connections, first_id, plan.burst_chats)
         result = load.run(plan.drain_timeout, limit=plan.burst, timeout=30.0)
         acked_after = time.monotonic() - start
@@ -138,15 +139,21 @@ def burst(bench: Bench, name: str) -> dict[str, Any]:
             drained = watch.until(result.acked, start + plan.drain_timeout)
         watch.stop()
         _, peak = server.memory()
+        cpu = server.cpu_seconds() - cpu_at_start
     sample = _Sample(
         server=name,
         acked=result.acked,
         ack_seconds=acked_after,
-        drain_seconds=None if drained is None else drained - start,
+        # Not drained by the deadline: the elapsed time is a lower bound, flagged as such.
+        drain_seconds=(time.monotonic() if drained is None else drained) - start
+        if REPLIES[name]
+        else None,
+        drained=drained is not None,
         replies=watch.replies if REPLIES[name] else None,
         idle_rss_mib=idle,
         peak_rss_mib=max(peak, watch.peak_rss),
         load_average=load_avg,
+        cpu_seconds=cpu,
     )
     return asdict(sample)
 
@@ -157,10 +164,12 @@ class _Sample:
     acked: int
     ack_seconds: float
     drain_seconds: float | None
+    drained: bool
     replies: int | None
     idle_rss_mib: float
     peak_rss_mib: float
     load_average: float
+    cpu_seconds: float
 
 
 class _Watch:
