@@ -135,17 +135,17 @@ async def start_worker(
     """Load APP, open its Bot, and build the worker; ``stack`` closes them. Also used by tests."""
     # aiogram is imported only here, so a receiver-only process stays small.
     from aiogram import Bot
-    from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.bot_session import LeanSession
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
     from hookgram.worker import Worker, WorkerOptions
 
     dispatcher = await load_dispatcher(app_spec)
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
+    session = LeanSession(api=TelegramAPIServer.from_base(settings.api_url))
     bot = Bot(settings.token(), session=session)
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)

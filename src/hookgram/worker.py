@@ -95,21 +95,18 @@ class Worker:
             await asyncio.sleep(min(max(due - self._clock(), 0.0), self._options.poll_interval))
 
     async def _step(self) -> bool:
-        """Write outcomes, renew leases, claim into free slots; True when anything moved."""
+        """Write outcomes and claim into free slots in one transaction; True when anything moved."""
         self._signal.clear()
-        flushed = await self._flush()
         await self._renew_leases()
+        outcomes, self._outcomes = self._outcomes, []
         free = self._options.concurrency - len(self._inflight)
-        claimed = 0
-        if free > 0:
-            now = self._clock()
-            events = await self._store.claim(
-                self._options.worker_id, free, now, self._options.lease_seconds
-            )
-            for event in events:
-                self._start(event)
-            claimed = len(events)
-        return bool(flushed or claimed)
+        recorded, events = await self._store.finish_and_claim(
+            self._options.worker_id, outcomes, self._clock(), free, self._options.lease_seconds
+        )
+        self._warn_unrecorded(len(outcomes) - recorded)
+        for event in events:
+            self._start(event)
+        return bool(outcomes or events)
 
     def _start(self, event: Event) -> None:
         task = asyncio.create_task(self._process(event), name=f"hookgram-event-{event.id}")
@@ -153,13 +150,16 @@ class Worker:
             return 0
         outcomes, self._outcomes = self._outcomes, []
         recorded = await self._store.finish(self._options.worker_id, outcomes, self._clock())
-        if recorded < len(outcomes):
+        self._warn_unrecorded(len(outcomes) - recorded)
+        return len(outcomes)
+
+    def _warn_unrecorded(self, lost: int) -> None:
+        if lost > 0:
             log.warning(
                 "%d outcome(s) not recorded: their lease had expired and another worker "
                 "took them over",
-                len(outcomes) - recorded,
+                lost,
             )
-        return len(outcomes)
 
     async def _renew_leases(self) -> None:
         now = self._clock()
