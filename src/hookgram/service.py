@@ -59,6 +59,7 @@ async def serve(
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         store = InboxStore(engine)
+        stack.push_async_callback(store.close)
         await store.create_schema()
         http = await stack.enter_async_context(aiohttp.ClientSession())
         api = BotAPI(http, settings.api_url, token)

@@ -29,6 +29,9 @@ class WorkerOptions:
     lease_seconds: float = 60.0
     poll_interval: float = 0.25
     shutdown_timeout: float = 10.0
+    # While busy, steps (one transaction each) are this far apart, so the outcomes and claims
+    # of many updates share a commit instead of costing one each; ingress gets the time saved.
+    step_interval: float = 0.01
 
 
 class Worker:
@@ -74,6 +77,8 @@ class Worker:
             while not stop.is_set():
                 if not await self._step():
                     await self._wait(self._options.poll_interval, stopper)
+                elif self._options.step_interval > 0:
+                    await asyncio.wait({stopper}, timeout=self._options.step_interval)
         finally:
             stopper.cancel()
             await self._shutdown()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hookgram.errors import StoreUnavailableError
 from hookgram.inbox import statements
@@ -25,6 +24,7 @@ from hookgram.inbox.models import (
     events,
     metadata,
 )
+from hookgram.inbox.transactions import Transactions
 
 
 class InboxStore:
@@ -33,14 +33,18 @@ class InboxStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        # SQLite has one writer at a time: queueing this process's writers here costs nothing,
-        # while letting them meet in SQLite's busy handler sleeps for milliseconds.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        self._claim = statements.claim()
+        self._transactions = Transactions(engine)
+        self._put = self._insert(events).on_conflict_do_nothing(
+            index_elements=["source", "dedup_key"]
+        )
+        self._due = statements.due_pending()
+        self._expired = statements.expired_leases()
+        self._lease = statements.lease()
         self._finish_rows = statements.finish()
 
-    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self._write_lock or contextlib.nullcontext()
+    async def close(self) -> None:
+        """Stop the store's writer thread (SQLite); the caller disposes of the engine."""
+        await asyncio.to_thread(self._transactions.close)
 
     async def create_schema(self) -> None:
         """Create the tables when they do not exist yet."""
@@ -71,12 +75,8 @@ class InboxStore:
             }
             for e in new
         ]
-        statement = self._insert(events).on_conflict_do_nothing(
-            index_elements=["source", "dedup_key"]
-        )
         try:
-            async with self._writing(), self.engine.begin() as conn:
-                await conn.execute(statement, rows)
+            await self._transactions.run(lambda conn: conn.execute(self._put, rows))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
 
@@ -105,16 +105,31 @@ class InboxStore:
         """
         if not outcomes and limit <= 0:
             return 0, []
-        async with self._writing(), self.engine.begin() as conn:
-            recorded = await self._finish(conn, worker, outcomes, now) if outcomes else 0
-            rows: Sequence[Any] = ()
-            if limit > 0:
-                claim = {"worker": worker, "now": now, "until": now + lease_seconds}
-                rows = (await conn.execute(self._claim, {**claim, "limit": limit})).all()
+
+        def work(conn: Connection) -> tuple[int, Sequence[Any]]:
+            recorded = self._finish(conn, worker, outcomes, now) if outcomes else 0
+            if limit <= 0:
+                return recorded, ()
+            return recorded, self._claim(conn, worker, limit, now, now + lease_seconds)
+
+        recorded, rows = await self._transactions.run(work)
         return recorded, sorted((Event.from_row(r) for r in rows), key=lambda e: e.id)
 
-    async def _finish(
-        self, conn: AsyncConnection, worker: str, outcomes: Sequence[Outcome], now: float
+    def _claim(
+        self, conn: Connection, worker: str, limit: int, now: float, until: float
+    ) -> Sequence[Any]:
+        # The statements take their candidates' row locks (PostgreSQL: SKIP LOCKED), and the
+        # transaction holds them (SQLite: BEGIN IMMEDIATE) until the lease is written.
+        ids = list(conn.execute(self._due, {"now": now, "limit": limit}).scalars())
+        if len(ids) < limit:
+            more = {"now": now, "limit": limit - len(ids)}
+            ids += conn.execute(self._expired, more).scalars()
+        if not ids:
+            return ()
+        return conn.execute(self._lease, {"ids": ids, "worker": worker, "until": until}).all()
+
+    def _finish(
+        self, conn: Connection, worker: str, outcomes: Sequence[Outcome], now: float
     ) -> int:
         # Set-based: one UPDATE per kind of outcome (usually one: all done), one INSERT of
         # every attempt record, instead of an UPDATE and an INSERT per row.
@@ -133,9 +148,9 @@ class InboxStore:
                 "next_attempt_at": retry_at if retry_at is not None else now,
                 "finished_at": None if status is Status.PENDING else now,
             }
-            held += [(r[0], r[1]) for r in await conn.execute(self._finish_rows, values)]
+            held += [(r[0], r[1]) for r in conn.execute(self._finish_rows, values)]
         if held:
-            await conn.execute(
+            conn.execute(
                 insert(attempts),
                 [
                     {
@@ -157,34 +172,34 @@ class InboxStore:
         ids = list(ids)
         if not ids:
             return
-        async with self._writing(), self.engine.begin() as conn:
-            await conn.execute(
-                update(events)
-                .where(events.c.id.in_(ids), events.c.lease_owner == worker)
-                .values(lease_expires_at=until)
-            )
+        statement = (
+            update(events)
+            .where(events.c.id.in_(ids), events.c.lease_owner == worker)
+            .values(lease_expires_at=until)
+        )
+        await self._transactions.run(lambda conn: conn.execute(statement))
 
     async def release(self, worker: str, ids: Iterable[int], now: float) -> None:
         """Hand rows back unprocessed (shutdown); the claim does not count as an attempt."""
         ids = list(ids)
         if not ids:
             return
-        async with self._writing(), self.engine.begin() as conn:
-            await conn.execute(
-                update(events)
-                .where(
-                    events.c.id.in_(ids),
-                    events.c.lease_owner == worker,
-                    events.c.status == Status.PROCESSING.value,
-                )
-                .values(
-                    status=Status.PENDING.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_attempt_at=now,
-                    attempts=events.c.attempts - 1,
-                )
+        statement = (
+            update(events)
+            .where(
+                events.c.id.in_(ids),
+                events.c.lease_owner == worker,
+                events.c.status == Status.PROCESSING.value,
             )
+            .values(
+                status=Status.PENDING.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=now,
+                attempts=events.c.attempts - 1,
+            )
+        )
+        await self._transactions.run(lambda conn: conn.execute(statement))
 
     async def requeue(
         self,
@@ -202,18 +217,12 @@ class InboxStore:
             where.append(events.c.source == source)
         if status is not None:
             where.append(events.c.status == status.value)
-        async with self._writing(), self.engine.begin() as conn:
-            result = await conn.execute(
-                update(events)
-                .where(*where)
-                .values(
-                    status=Status.PENDING.value,
-                    attempts=0,
-                    next_attempt_at=now,
-                    finished_at=None,
-                )
-            )
-        return int(result.rowcount)
+        statement = (
+            update(events)
+            .where(*where)
+            .values(status=Status.PENDING.value, attempts=0, next_attempt_at=now, finished_at=None)
+        )
+        return await self._transactions.run(lambda conn: int(conn.execute(statement).rowcount))
 
     async def get(self, event_id: int) -> Event | None:
         """One row, or None."""
