@@ -21,6 +21,7 @@ from hookgram.inbox.models import (
     Outcome,
     Status,
     attempts,
+    deliveries,
     events,
     metadata,
 )
@@ -208,8 +209,13 @@ class InboxStore:
         ids: Sequence[int] | None = None,
         source: str | None = None,
         status: Status | None = None,
+        forget_deliveries: bool = False,
     ) -> int:
-        """Make finished rows pending again (replay, retry of dead rows); returns the count."""
+        """Make finished rows pending again (replay, retry of dead rows); returns the count.
+
+        A retry resends only to the chats a notification has not reached yet; a replay
+        (``forget_deliveries``) sends to every chat again.
+        """
         where = [events.c.status != Status.PROCESSING.value]
         if ids is not None:
             where.append(events.c.id.in_(list(ids)))
@@ -222,7 +228,16 @@ class InboxStore:
             .where(*where)
             .values(status=Status.PENDING.value, attempts=0, next_attempt_at=now, finished_at=None)
         )
-        return await self._transactions.run(lambda conn: int(conn.execute(statement).rowcount))
+        forget = deliveries.delete().where(
+            deliveries.c.event_id.in_(select(events.c.id).where(*where))
+        )
+
+        def work(conn: Connection) -> int:
+            if forget_deliveries:
+                conn.execute(forget)
+            return int(conn.execute(statement).rowcount)
+
+        return await self._transactions.run(work)
 
     async def get(self, event_id: int) -> Event | None:
         """One row, or None."""
