@@ -70,6 +70,8 @@ def _hookgram_env(context: Context) -> dict[str, str]:
         "HOOKGRAM_API_URL": context.api_url,
         "HOOKGRAM_SECRET_TOKEN": context.secret,
         "HOOKGRAM_DATABASE_URL": database,
+        # The address check stays on (its cost is part of the ack), with loopback allowed.
+        "HOOKGRAM_ALLOWED_IPS": "127.0.0.1/32",
         **context.hookgram_env,
     }
 

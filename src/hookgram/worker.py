@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from hookgram.core_share import CoreShare
 from hookgram.inbox.models import Event, Outcome, Status
 from hookgram.inbox.store import InboxStore
 from hookgram.retry import RetryPolicy, Unprocessable, decide
@@ -63,10 +64,12 @@ class Worker:
         self._outcomes: list[Outcome] = []
         self._signal = asyncio.Event()
         self._leases_renewed_at = 0.0
+        self._share = CoreShare()
         self.running = False
 
     def wake(self) -> None:
         """New rows were committed in this process: look for work now."""
+        self._share.arrived(self._clock())
         self._signal.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -78,7 +81,7 @@ class Worker:
                 if not await self._step():
                     await self._wait(self._options.poll_interval, stopper)
                 elif self._options.step_interval > 0:
-                    await asyncio.wait({stopper}, timeout=self._options.step_interval)
+                    await self._pause(stopper)
         finally:
             stopper.cancel()
             await self._shutdown()
@@ -99,14 +102,22 @@ class Worker:
                 return
             await asyncio.sleep(min(max(due - self._clock(), 0.0), self._options.poll_interval))
 
+    async def _pause(self, stopper: asyncio.Task[bool]) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait({stopper}, timeout=self._options.step_interval)
+        lag = loop.time() - started - self._options.step_interval
+        self._share.slept(lag, self._clock())
+
     async def _step(self) -> bool:
         """Write outcomes and claim into free slots in one transaction; True when anything moved."""
         self._signal.clear()
         await self._renew_leases()
         outcomes, self._outcomes = self._outcomes, []
-        free = self._options.concurrency - len(self._inflight)
+        now = self._clock()
+        free = self._share.limit(self._options.concurrency, now) - len(self._inflight)
         recorded, events = await self._store.finish_and_claim(
-            self._options.worker_id, outcomes, self._clock(), free, self._options.lease_seconds
+            self._options.worker_id, outcomes, now, free, self._options.lease_seconds
         )
         self._warn_unrecorded(len(outcomes) - recorded)
         for event in events:
