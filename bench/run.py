@@ -44,7 +44,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--chats", type=int, default=1000, help="distinct chats in the sustained load")
     add("--burst", type=int, default=30_000, help="updates in the burst (0: no burst)")
     add("--burst-chats", type=int, default=500, help="distinct chats in the burst")
-    add("--drain-timeout", type=float, default=180.0, help="longest wait for the burst's replies")
+    add("--drain-timeout", type=float, default=300.0, help="longest wait for the burst's replies")
     add("--server-cpu", type=int, default=0, help="the core the server runs on (-1: unpinned)")
     add("--load-cpu", type=int, default=1, help="the core of wrk and the emulator (-1: unpinned)")
     add("--database-url", default=None, help="hookgram's inbox (default: a fresh SQLite file)")

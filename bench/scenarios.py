@@ -28,7 +28,7 @@ class Plan:
     burst: int = 30_000
     burst_chats: int = 500
     burst_connections: int = 100
-    drain_timeout: float = 180.0
+    drain_timeout: float = 300.0
     server_cpu: int | None = 0
     load_cpu: int | None = 1
 
