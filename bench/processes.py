@@ -161,7 +161,7 @@ def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(5)
+            process.wait(2)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -77,6 +77,7 @@ def _medians(rows: Sequence[Row], server: str, connections: int, every: Sequence
     row["idle_rss_mib"] = median(r["idle_rss_mib"] for r in rows)
     row["peak_rss_mib"] = median(r["peak_rss_mib"] for r in rows)
     row["load_average"] = median(r["load_average"] for r in rows)
+    row["cpu_share"] = median(r.get("cpu_share") for r in rows)
     if server == HOOKGRAM:
         at = [r for r in every if r["connections"] == connections]
         row["vs_reference"] = {m: ratio_median(at, m, REFERENCE) for m in metrics[:4]}
@@ -96,7 +97,7 @@ def _burst_medians(server: str, bursts: Sequence[Row]) -> Row:
     )
     row: Row = {"server": server, **{m: median(r[m] for r in rows) for m in metrics}}
     row["load_average"] = median(r["load_average"] for r in rows)
-    row["drained"] = all(r.get("drained", True) for r in rows)
+    row["drained"] = all(r.get("drained") is not False for r in rows)
     if server == HOOKGRAM:
         row["vs_reference"] = {
             m: ratio_median(bursts, m, REFERENCE)
@@ -113,7 +114,7 @@ def _verdicts(sustained: Sequence[Row], bursts: Sequence[Row]) -> list[Row]:
     for name, metric, bound in BURST_TARGETS:
         value = ratio_median(bursts, metric, REFERENCE)
         verdict = _verdict(name, value, bound, False)
-        cut_off = any(not r.get("drained", True) for r in _of(bursts, REFERENCE))
+        cut_off = any(r.get("drained") is False for r in _of(bursts, REFERENCE))
         if metric == "drain_seconds" and cut_off:
             # The reference's drain is a lower bound, so the ratio is an upper bound: it can
             # prove the target met, never missed.

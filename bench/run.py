@@ -28,7 +28,7 @@ from bench.targets import ALL, DESCRIPTIONS, parse_servers
 TOKEN = "123456:BENCH-TOKEN"
 SECRET = "bench-secret-token"
 TINY = scenarios.Plan(
-    duration=1.0, warmup=0.0, limit=200, chats=50, burst=300, burst_chats=50, drain_timeout=60.0
+    duration=1.0, warmup=0.0, limit=100, chats=20, burst=100, burst_chats=20, drain_timeout=60.0
 )
 
 

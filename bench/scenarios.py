@@ -148,7 +148,7 @@ def burst(bench: Bench, name: str) -> dict[str, Any]:
         drain_seconds=(time.monotonic() if drained is None else drained) - start
         if REPLIES[name]
         else None,
-        drained=drained is not None,
+        drained=drained is not None if REPLIES[name] else None,
         replies=watch.replies if REPLIES[name] else None,
         idle_rss_mib=idle,
         peak_rss_mib=max(peak, watch.peak_rss),
@@ -164,7 +164,7 @@ class _Sample:
     acked: int
     ack_seconds: float
     drain_seconds: float | None
-    drained: bool
+    drained: bool | None
     replies: int | None
     idle_rss_mib: float
     peak_rss_mib: float

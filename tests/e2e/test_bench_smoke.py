@@ -54,7 +54,7 @@ class TestBenchSmoke:
             assert set(row) >= BURST_COLUMNS
             assert row["acked"] == results["config"]["burst"]
         assert bursts["hookgram"]["drained"]
-        assert bursts["hookgram"]["replies"] >= 300
+        assert bursts["hookgram"]["replies"] >= 100
         assert {v["target"] for v in results["summary"]["targets"]} >= {
             "acks/s ≥ 5× reference",
             "acks/s ≥ 0.3× ceiling",
