@@ -190,7 +190,8 @@ def _burst_line(row: Row) -> str:
     )
     return (
         f"| {row['server']} | {_num(row['ack_seconds'], 1)} "
-        f"| {'' if row['drained'] else '>'}{_num(row['drain_seconds'], 1)} "
+        f"| {'>' if row['drain_seconds'] is not None and not row['drained'] else ''}"
+        f"{_num(row['drain_seconds'], 1)} "
         f"| {_num(row['idle_rss_mib'])}→{_num(row['peak_rss_mib'])} | {_num(row['growth_mib'])} "
         f"| {versus} | {_num(row['load_average'], 1)} |"
     )

@@ -109,7 +109,9 @@ def sustained(bench: Bench, name: str, connections: int) -> dict[str, Any]:
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "replies_per_s": (after - before) / result.seconds if replies else None,
-        "backlog_at_end": acked - (after - replies_at_start) if replies else None,
+        # Requests still in flight when wrk stops are not counted as acked, though a server
+        # that answers before processing may have replied to them: never below zero.
+        "backlog_at_end": max(0, acked - (after - replies_at_start)) if replies else None,
         "idle_rss_mib": idle,
         "peak_rss_mib": peak,
         "cpu_share": cpu / result.seconds if result.seconds else None,
