@@ -49,10 +49,15 @@ async def serve(
     stop: asyncio.Event,
     *,
     on_ready: Callable[[Running], None] | None = None,
+    loopback_webhook: bool = False,
 ) -> None:
-    """Run until ``stop`` is set: ingress (webhook or polling) plus, by default, the worker."""
+    """Run until ``stop`` is set: ingress (webhook or polling) plus, by default, the worker.
+
+    ``loopback_webhook`` (``hookgram sandbox`` only, never ``run``): the webhook is
+    ``http://HOST:PORT/path`` of this very server, which only the Bot API emulator accepts.
+    """
     token = settings.token()
-    if not settings.polling:
+    if not settings.polling and not loopback_webhook:
         settings.webhook_url()  # fail before any I/O when the public URL is missing
     redact = Redactor(settings.secrets())
     async with AsyncExitStack() as stack:
@@ -106,6 +111,10 @@ async def serve(
                 name="hookgram-polling",
             )
         else:
+            if loopback_webhook:
+                settings = settings.model_copy(
+                    update={"public_url": f"http://{settings.host}:{port}"}
+                )
             await _set_webhook(api, settings, allowed_updates)
 
         if on_ready is not None:

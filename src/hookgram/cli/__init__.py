@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from hookgram.cli.run import run
+from hookgram.cli.sandbox import sandbox
 
 
 @click.group()
@@ -17,6 +18,7 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(sandbox)
 
 
 def main() -> None:
