@@ -68,12 +68,17 @@ async def send_poll(world: World, bot: BotIdentity, args: Args) -> dict[str, Any
     poll: dict[str, Any] = {
         "id": str(secrets.randbelow(10**18)),
         "question": question,
-        "options": [{"text": text, "voter_count": 0} for text in options],
+        "options": [
+            {"persistent_id": str(index), "text": text, "voter_count": 0}
+            for index, text in enumerate(options)
+        ],
         "total_voter_count": 0,
         "is_closed": args.flag("is_closed"),
         "is_anonymous": args.flag("is_anonymous") if "is_anonymous" in args.params else True,
         "type": kind,
         "allows_multiple_answers": args.flag("allows_multiple_answers"),
+        "allows_revoting": kind == "regular",
+        "members_only": args.flag("members_only"),
     }
     if kind == "quiz":
         correct = args.integer("correct_option_id")

@@ -48,28 +48,35 @@ class Deliverer:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._target: tuple[str, str | None] = ("", None)
+        self._stopping = False
 
     async def start(self) -> None:
         """Begin delivering whenever a webhook is set."""
         self._session = aiohttp.ClientSession(auto_decompress=False)
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="emulator-webhook-delivery")
 
     async def stop(self) -> None:
         """Stop delivering; updates in flight stay pending."""
-        tasks = [task for task in (self._task, *self._inflight.values()) if task is not None]
+        # A flag, not cancel(): Python 3.11's wait_for can swallow a cancel that races a wakeup.
+        self._stopping = True
+        self._world.updates.nudge.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        tasks = list(self._inflight.values())
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._task = None
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     async def _run(self) -> None:
         nudge = self._world.updates.nudge
-        while True:
+        while not self._stopping:
             nudge.clear()
             self._schedule()
             with contextlib.suppress(TimeoutError):
