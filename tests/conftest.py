@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,62 @@ async def worker_for() -> AsyncIterator[WorkerFor]:
             return worker
 
         yield build
+
+
+@dataclass
+class CliOutcome:
+    """What a ``hookgram`` command printed and its exit status."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together."""
+        return self.stdout + self.stderr
+
+
+InvokeCli = Callable[..., Awaitable[CliOutcome]]
+
+
+@pytest.fixture
+def hookgram_cli(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> InvokeCli:
+    """Run a ``hookgram`` command in a thread (click's runner) against the emulator.
+
+    ``input`` is what the user types (none: stdin is closed); keyword arguments set environment
+    variables over the defaults (token, public URL, emulator, this test's database), None
+    unsets one.
+    """
+    from click.testing import CliRunner
+
+    from hookgram.cli import cli
+
+    monkeypatch.chdir(tmp_path)  # no stray .env or hookgram.toml
+    defaults = {
+        "BOT_TOKEN": TOKEN,
+        "HOOKGRAM_PUBLIC_URL": PUBLIC_URL,
+        "HOOKGRAM_API_URL": emulator.base_url,
+        "HOOKGRAM_DATABASE_URL": database_url,
+    }
+
+    async def invoke(*args: str, input: str | None = None, **env: str | None) -> CliOutcome:
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        try:
+            result = await asyncio.to_thread(
+                CliRunner().invoke, cli, list(args), input=input, env={**defaults, **env}
+            )
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliOutcome(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
 
 
 StartSandbox = Callable[..., Awaitable["SandboxRunning"]]

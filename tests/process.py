@@ -30,7 +30,7 @@ class HookgramProcess:
         self.output = ""
         self._reader: asyncio.Task[None] | None = None
 
-    async def start(self, *, ready: str | None = "listening on", timeout: float = 20) -> None:
+    async def start(self, *, ready: str | None = "listening on", timeout: float = 60) -> None:
         """Start it and wait until ``ready`` appears in its log."""
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -47,13 +47,16 @@ class HookgramProcess:
         if ready is not None:
             await self.wait_for(ready, timeout)
 
-    async def wait_for(self, text: str, timeout: float = 20) -> None:
-        """Wait until ``text`` appears in the output."""
-        async with asyncio.timeout(timeout):
-            while text not in self.output:
-                if self.process is not None and self.process.returncode is not None:
-                    raise AssertionError(f"hookgram exited early:\n{self.output}")
-                await asyncio.sleep(0.05)
+    async def wait_for(self, text: str, timeout: float = 60) -> None:
+        """Wait until ``text`` appears in the output (generous: CI machines are slow)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while text not in self.output:
+                    if self.process is not None and self.process.returncode is not None:
+                        raise AssertionError(f"hookgram exited early:\n{self.output}")
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"{text!r} not seen in {timeout}s:\n{self.output}") from None
 
     async def _read(self) -> None:
         assert self.process is not None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -18,6 +20,7 @@ from pydantic_settings import (
 )
 
 from hookgram.errors import ConfigError
+from hookgram.sources.config import SourceConfig, check_distinct, resolve_secrets
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -91,6 +94,28 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR"
     )
+    sources: list[SourceConfig] = Field(
+        default_factory=list,
+        description="third-party webhook sources, one [[sources]] table each in the TOML file",
+    )
+    webhook_ip_address: str | None = Field(
+        default=None,
+        description="setWebhook ip_address: the IPv4 address Telegram sends to instead of "
+        "resolving the public URL's host",
+    )
+    force_set_webhook: bool = Field(
+        default=False,
+        description="call setWebhook at start-up even when Telegram's webhook already matches "
+        "(needed after changing the secret token, which Telegram never reports back)",
+    )
+    tls_cert: Path | None = Field(
+        default=None,
+        description="PEM certificate (full chain) for HTTPS served by hookgram itself; "
+        "`hookgram doctor` checks it",
+    )
+    tls_key: Path | None = Field(
+        default=None, description="PEM private key of HOOKGRAM_TLS_CERT (unencrypted)"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -144,6 +169,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("webhook_ip_address")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(ipaddress.IPv4Address(value.strip()))
+        except ValueError as exc:
+            raise ValueError("must be an IPv4 address (Telegram delivers over IPv4 only)") from exc
+
     @field_validator("public_url")
     @classmethod
     def _telegram_reachable(cls, value: str | None) -> str | None:
@@ -193,6 +228,7 @@ class Settings(BaseSettings):
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())
+        found.extend(secret for source in self.sources for secret in source.secret_values())
         return found
 
 
@@ -201,8 +237,16 @@ def setting_name(field: str) -> str:
     return "BOT_TOKEN" if field == "bot_token" else f"HOOKGRAM_{field.upper()}"
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings; any problem becomes a ConfigError naming the setting."""
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings; any problem becomes a ConfigError naming the setting.
+
+    ``environ`` resolves the sources' ``env:NAME`` secrets (the CLI passes the environment).
+    """
     if config_file is not None and not config_file.is_file():
         raise ConfigError(
             f"config file {config_file} does not exist: fix HOOKGRAM_CONFIG or --config"
@@ -212,11 +256,24 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         model_config = SettingsConfigDict(toml_file=config_file)
 
     try:
-        return _Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings: Settings = _Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"config file {config_file} could not be read: {exc}") from None
+    if settings.sources:
+        settings = _with_sources(settings, environ or {})
+    return settings
+
+
+def _with_sources(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    # Imported here: the schemes are needed only when sources are configured.
+    from hookgram.sources.webhook import build_sources
+
+    check_distinct(settings.sources, settings.webhook_path)
+    sources = resolve_secrets(settings.sources, environ)
+    build_sources(sources)  # a malformed secret or network stops start-up here, naming the source
+    return settings.model_copy(update={"sources": sources})
 
 
 def _describe(exc: ValidationError) -> str:
@@ -224,5 +281,15 @@ def _describe(exc: ValidationError) -> str:
     field = str(error["loc"][0]) if error["loc"] else "settings"
     description = Settings.model_fields[field].description if field in Settings.model_fields else ""
     message = str(error["msg"]).removeprefix("Value error, ")
+    if field == "sources":
+        return _describe_source(error["loc"], message)
     fix = f" (expected: {description})" if description else ""
     return f"{setting_name(field)} is invalid: {message}{fix}"
+
+
+def _describe_source(loc: tuple[int | str, ...], message: str) -> str:
+    """A problem in a ``[[sources]]`` table: the message names the source and the key."""
+    if message.startswith("source "):
+        return message
+    where = f"[[sources]] table {int(loc[1]) + 1}" if len(loc) > 1 else "sources"
+    return f"{where}: {message} (write one [[sources]] table per source, see the README)"

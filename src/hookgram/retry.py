@@ -61,10 +61,7 @@ def decide(
     error = describe(exc)
     if isinstance(exc, Unprocessable):
         return Verdict(Status.FAILED, error)
-    if isinstance(exc, Permanent) or (
-        isinstance(exc, TelegramAPIError)
-        and not isinstance(exc, TelegramRetryAfter | TelegramServerError | TelegramNetworkError)
-    ):
+    if is_permanent(exc):
         return Verdict(Status.DEAD, error)
     if attempts >= policy.max_attempts:
         return Verdict(Status.DEAD, f"gave up after {attempts} attempts: {error}")
@@ -74,6 +71,14 @@ def decide(
     elif isinstance(exc, RetryLater) and exc.after is not None:
         wait = max(wait, exc.after)
     return Verdict(Status.PENDING, error, now + wait)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Retrying cannot help: ``Permanent``, or a Bot API refusal (403 blocked, 400 not found)."""
+    return isinstance(exc, Permanent) or (
+        isinstance(exc, TelegramAPIError)
+        and not isinstance(exc, TelegramRetryAfter | TelegramServerError | TelegramNetworkError)
+    )
 
 
 def describe(exc: BaseException) -> str:

@@ -26,7 +26,9 @@ from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
 from hookgram.sources.telegram import TelegramSource
+from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
+from hookgram.webhook import desired_webhook, ensure_webhook
 
 if TYPE_CHECKING:
     from hookgram.worker import Worker
@@ -85,6 +87,7 @@ async def serve(
                     secrets=[settings.webhook_secret()],
                 )
             )
+        sources.extend(build_sources(settings.sources))
         runner = web.AppRunner(
             build_app(sources, writer.put, max_body_bytes=settings.max_body_bytes),
             shutdown_timeout=settings.shutdown_timeout,
@@ -115,7 +118,12 @@ async def serve(
                 settings = settings.model_copy(
                     update={"public_url": f"http://{settings.host}:{port}"}
                 )
-            await _set_webhook(api, settings, allowed_updates)
+            await ensure_webhook(
+                api,
+                desired_webhook(settings, allowed_updates),
+                force=settings.force_set_webhook,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
 
         if on_ready is not None:
             on_ready(Running(port=port, store=store, worker=worker))
@@ -148,10 +156,11 @@ async def start_worker(
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
     from hookgram.sources.telegram import TELEGRAM
-    from hookgram.worker import Worker, WorkerOptions
+    from hookgram.worker import Handler, Worker, WorkerOptions
 
     dispatcher = await load_dispatcher(app_spec)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
@@ -159,9 +168,13 @@ async def start_worker(
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
     stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, dispatcher=dispatcher)
+    handlers: dict[str, Handler] = {
+        TELEGRAM: TelegramHandler(dispatcher, bot),
+        **source_handlers(settings.sources, bot, store),
+    }
     worker = Worker(
         store,
-        {TELEGRAM: TelegramHandler(dispatcher, bot)},
+        handlers,
         WorkerOptions(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,
@@ -176,18 +189,6 @@ async def start_worker(
     gc.collect()
     gc.freeze()
     return worker, dispatcher.resolve_used_update_types()
-
-
-async def _set_webhook(api: BotAPI, settings: Settings, allowed_updates: list[str] | None) -> None:
-    params = {
-        "url": settings.webhook_url(),
-        "secret_token": settings.webhook_secret(),
-        "max_connections": settings.max_connections,
-        "allowed_updates": allowed_updates,
-        "drop_pending_updates": settings.drop_pending_updates or None,
-    }
-    await with_retries("setWebhook", lambda: api.call("setWebhook", params))
-    log.info("webhook set to %s", settings.webhook_url())
 
 
 def _bound_port(runner: web.AppRunner) -> int:

@@ -32,10 +32,13 @@ class TransientBotAPIError(Exception):
 class BotAPI:
     """Calls ``{api_url}/bot{token}/{method}``; the token never appears in what it raises."""
 
-    def __init__(self, session: aiohttp.ClientSession, api_url: str, token: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, api_url: str, token: str, *, timeout: float = 30.0
+    ) -> None:
         self._session = session
         self._base = f"{api_url}/bot{token}/"
         self._api_url = api_url
+        self._timeout = timeout
 
     async def call(
         self,
@@ -43,7 +46,7 @@ class BotAPI:
         params: Mapping[str, Any] | None = None,
         *,
         files: Mapping[str, tuple[str, bytes]] | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
     ) -> Any:
         """The method's ``result``; BotAPIError for a refusal, TransientBotAPIError to retry."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
@@ -53,7 +56,7 @@ class BotAPI:
                 self._base + method,
                 json=None if files else params,
                 data=body,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout or self._timeout),
             ) as response:
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:

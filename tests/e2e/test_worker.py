@@ -153,3 +153,26 @@ class TestLeases:
         await worker.run_until_empty(wait_for_scheduled=True)
         assert [m["text"] for m in emulator.messages(3)] == ["orphan"]
         assert (await _event(server)).status is Status.DONE
+
+
+class TestShutdown:
+    async def test_unfinished_work_is_released(
+        self, start_server: StartServer, emulator: BotAPIEmulator, worker_for: WorkerFor
+    ) -> None:
+        """Work still running when the shutdown timeout ends goes back to pending, not lost."""
+        server = await start_server(worker=False)
+        await server.post(body(message_update("slow", chat_id=8)))
+        emulator.set_delay(2.0, "sendMessage")
+        worker = await worker_for(server, shutdown_timeout=0.2)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        await emulator.wait_for_calls("sendMessage", 1)
+        stop.set()
+        await running
+        event = await _event(server)
+        assert event.status is Status.PENDING
+        assert event.attempts == 0
+        assert event.lease_owner is None
+        emulator.set_delay(0, "sendMessage")
+        await (await worker_for(server)).run_until_empty()
+        assert (await _event(server)).status is Status.DONE

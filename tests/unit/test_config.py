@@ -55,6 +55,7 @@ class TestErrors:
             ({"database_url": "mysql://x"}, "HOOKGRAM_DATABASE_URL"),
             ({"webhook_path": "webhook"}, "HOOKGRAM_WEBHOOK_PATH"),
             ({"max_connections": 500}, "HOOKGRAM_MAX_CONNECTIONS"),
+            ({"webhook_ip_address": "2001:db8::1"}, "HOOKGRAM_WEBHOOK_IP_ADDRESS"),
         ],
     )
     def test_message_names_the_setting(self, overrides: dict[str, object], names: str) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.doctor import doctor
+from hookgram.cli.events import events
 from hookgram.cli.run import run
 from hookgram.cli.sandbox import sandbox
+from hookgram.cli.webhook import webhook
 
 
 @click.group()
@@ -18,6 +21,9 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(events)
+cli.add_command(webhook)
+cli.add_command(doctor)
 cli.add_command(sandbox)
 
 

@@ -67,7 +67,15 @@ def settings_from(config_file: Path | None, **flags: Any) -> Settings:
             config_file = Path(named)
         elif Path("hookgram.toml").is_file():
             config_file = Path("hookgram.toml")
-    return load_settings(config_file, **flags)
+    return load_settings(config_file, environ=environment(), **flags)
+
+
+def environment() -> dict[str, str]:
+    """The environment over ``.env``, as settings read them: for sources' ``env:NAME`` secrets."""
+    from dotenv import dotenv_values
+
+    dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    return {**dotenv, **os.environ}
 
 
 def configure_logging(settings: Settings) -> None:

@@ -27,6 +27,12 @@ from hookgram.cli.options import (
 @click.option(
     "--drop-pending-updates", is_flag=True, default=None, help="drop what Telegram holds for us"
 )
+@click.option(
+    "--force-set-webhook",
+    is_flag=True,
+    default=None,
+    help="call setWebhook even when Telegram's webhook matches (after changing the secret)",
+)
 @reports_errors
 def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:
     """Serve APP (module:attribute of an aiogram Router or Dispatcher; default: the echo bot)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Float,
     ForeignKey,
@@ -81,6 +82,22 @@ attempts = Table(
     Column("finished_at", Float, nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("error", Text, nullable=True),
+)
+
+# Which chats a fanned-out notification already reached, so a retry sends only to the rest.
+deliveries = Table(
+    "inbox_deliveries",
+    metadata,
+    Column(
+        "event_id",
+        Integer,
+        ForeignKey("inbox_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("delivered_at", Float, nullable=False),
+    UniqueConstraint("event_id", "chat_id", name="uq_inbox_deliveries_event_chat"),
 )
 
 

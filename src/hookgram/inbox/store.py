@@ -19,6 +19,7 @@ from hookgram.inbox.models import (
     Outcome,
     Status,
     attempts,
+    deliveries,
     events,
     metadata,
 )
@@ -190,8 +191,13 @@ class InboxStore:
         ids: Sequence[int] | None = None,
         source: str | None = None,
         status: Status | None = None,
+        forget_deliveries: bool = False,
     ) -> int:
-        """Make finished rows pending again (replay, retry of dead rows); returns the count."""
+        """Make finished rows pending again (replay, retry of dead rows); returns the count.
+
+        A retry resends only to the chats a notification has not reached yet; a replay
+        (``forget_deliveries``) sends to every chat again.
+        """
         where = [events.c.status != Status.PROCESSING.value]
         if ids is not None:
             where.append(events.c.id.in_(list(ids)))
@@ -200,6 +206,12 @@ class InboxStore:
         if status is not None:
             where.append(events.c.status == status.value)
         async with self.engine.begin() as conn:
+            if forget_deliveries:
+                await conn.execute(
+                    deliveries.delete().where(
+                        deliveries.c.event_id.in_(select(events.c.id).where(*where))
+                    )
+                )
             result = await conn.execute(
                 update(events)
                 .where(*where)

@@ -15,6 +15,7 @@ SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-telegram-bot-api-secret-token"}
 )
 SUMMARY_LENGTH = 80
+ID_FIELDS = ("id", "event_id", "invoice_id", "payment_id")
 
 
 def redacted_headers(headers: Mapping[str, str], secret: Iterable[str] = ()) -> dict[str, str]:
@@ -51,12 +52,21 @@ def summary(event: Event) -> str:
         return _cut(str(body))
     if event.source == "telegram":
         return _telegram_summary(body)
-    kind = _first(body, ("type", "event", "event_type", "update_type", "status"))
-    ident = _first(body, ("id", "event_id", "invoice_id", "payment_id"))
-    if ident is None and isinstance(body.get("object"), dict):
-        ident = _first(body["object"], ("id",))
-    parts = [str(p) for p in (kind, ident) if p is not None]
+    parts = [p for p in type_and_id(body) if p is not None]
     return _cut(" ".join(parts) or ", ".join(list(body)[:5]))
+
+
+def type_and_id(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """A third-party event's type and id, when its body has the usual fields."""
+    kind = _first(body, ("type", "event", "event_type", "update_type", "status"))
+    ident = _first(body, ID_FIELDS)
+    for envelope in ("object", "data", "payload"):
+        if ident is None and isinstance(body.get(envelope), dict):
+            ident = _first(body[envelope], ID_FIELDS)
+    return (
+        None if kind is None else str(kind),
+        None if ident is None else str(ident),
+    )
 
 
 def _telegram_summary(update: dict[str, Any]) -> str:
