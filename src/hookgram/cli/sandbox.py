@@ -6,7 +6,7 @@ import asyncio
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from hookgram.cli.options import (
     setting_options,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from hookgram.sandbox_service import SandboxRunning
 
 
 @click.command()
@@ -65,7 +68,7 @@ def sandbox(
         )
         configure_logging(settings)
 
-        def announce(running: Any) -> None:
+        def announce(running: SandboxRunning) -> None:
             click.echo(f"hookgram sandbox: chat with your bot at {running.page_url}")
             click.echo("(Ctrl-C stops the bot, the emulator and the page)")
 
