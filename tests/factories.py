@@ -53,3 +53,33 @@ def message_update(
 def body(update: dict[str, Any]) -> bytes:
     """The JSON body Telegram would post."""
     return orjson.dumps(update)
+
+
+def largest_update(update_id: int = 1) -> dict[str, Any]:
+    """An update near the ceiling of Telegram's documented limits, to size the body cap with.
+
+    A 4096-character text of 3-byte characters with 1024 text links (256-character URLs), a
+    reply to another such message, a 1024-character quote and a 100-button inline keyboard.
+    """
+    text = "€" * 4096
+    links = [
+        {
+            "type": "text_link",
+            "offset": 4 * n,
+            "length": 4,
+            "url": "https://example.com/" + "x" * 237,
+        }
+        for n in range(1024)
+    ]
+    keyboard = [
+        [{"text": "€" * 64, "url": "https://example.com/" + "y" * 237} for _ in range(10)]
+        for _ in range(10)
+    ]
+    replied = message_update(text, update_id=update_id)["message"] | {"entities": links}
+    update = message_update(text, update_id=update_id, entities=links)
+    update["message"] |= {
+        "reply_to_message": replied,
+        "quote": {"text": "€" * 1024, "position": 0, "is_manual": True},
+        "reply_markup": {"inline_keyboard": keyboard},
+    }
+    return update

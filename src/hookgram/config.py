@@ -8,23 +8,33 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from hookgram.errors import ConfigError
+from hookgram.security import TELEGRAM_NETWORKS, AllowList, parse_network
 from hookgram.sources.config import SourceConfig, check_distinct, resolve_secrets
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEBHOOK_PORTS = (443, 80, 88, 8443)
+ANY_ADDRESS = "any"
 
 
 class Settings(BaseSettings):
@@ -94,6 +104,33 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR"
     )
+    allowed_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(TELEGRAM_NETWORKS),
+        description="networks the Telegram route accepts, comma-separated "
+        "(default: Telegram's 149.154.160.0/20,91.108.4.0/22; any: every address)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="reverse proxies whose forwarding headers are believed, "
+        "comma-separated networks (default: none)",
+    )
+    previous_secret_token: SecretStr | None = Field(
+        default=None,
+        description="the secret token being rotated out, still accepted until removed",
+    )
+    tls_cert: Path | None = Field(
+        default=None,
+        description="PEM certificate (with its chain) to serve HTTPS with, with HOOKGRAM_TLS_KEY",
+    )
+    tls_key: Path | None = Field(
+        default=None, description="PEM private key of HOOKGRAM_TLS_CERT (unencrypted)"
+    )
+    client_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="seconds a client may take to send a request, and to stay idle between two",
+    )
     sources: list[SourceConfig] = Field(
         default_factory=list,
         description="third-party webhook sources, one [[sources]] table each in the TOML file",
@@ -107,14 +144,6 @@ class Settings(BaseSettings):
         default=False,
         description="call setWebhook at start-up even when Telegram's webhook already matches "
         "(needed after changing the secret token, which Telegram never reports back)",
-    )
-    tls_cert: Path | None = Field(
-        default=None,
-        description="PEM certificate (full chain) for HTTPS served by hookgram itself; "
-        "`hookgram doctor` checks it",
-    )
-    tls_key: Path | None = Field(
-        default=None, description="PEM private key of HOOKGRAM_TLS_CERT (unencrypted)"
     )
 
     @classmethod
@@ -161,6 +190,28 @@ class Settings(BaseSettings):
         if value is not None and not SECRET_TOKEN_PATTERN.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("allowed_ips", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return value.split(",") if isinstance(value, str) else value
+
+    @field_validator("allowed_ips", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        entries = [entry.strip() for entry in value if entry.strip()]
+        if info.field_name == "allowed_ips" and ANY_ADDRESS in entries:
+            if entries != [ANY_ADDRESS]:
+                raise ValueError('"any" cannot be combined with networks')
+            return entries
+        for entry in entries:
+            parse_network(entry)
+        return entries
+
+    @field_validator("previous_secret_token")
+    @classmethod
+    def _previous_telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return cls._telegram_secret(value)
 
     @field_validator("api_url")
     @classmethod
@@ -224,12 +275,29 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value hookgram holds, for redaction in logs."""
-        values = [self.bot_token, self.secret_token]
+        values = [self.bot_token, self.secret_token, self.previous_secret_token]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())
         found.extend(secret for source in self.sources for secret in source.secret_values())
         return found
+
+    def accepted_secrets(self) -> list[str]:
+        """The secret tokens the webhook accepts: the current one, and the previous one."""
+        accepted = [self.webhook_secret()]
+        if self.previous_secret_token is not None:
+            accepted.append(self.previous_secret_token.get_secret_value())
+        return accepted
+
+    def telegram_allow_list(self) -> AllowList | None:
+        """The networks the Telegram route accepts; None when any address is accepted."""
+        if self.allowed_ips == [ANY_ADDRESS]:
+            return None
+        return AllowList.parse(self.allowed_ips, setting="HOOKGRAM_ALLOWED_IPS")
+
+    def proxy_allow_list(self) -> AllowList:
+        """The reverse proxies whose forwarding headers are read."""
+        return AllowList.parse(self.trusted_proxies, setting="HOOKGRAM_TRUSTED_PROXIES")
 
 
 def setting_name(field: str) -> str:

@@ -14,14 +14,15 @@ import aiohttp
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from hookgram.certificates import inspect_certificate
 from hookgram.config import SECRET_TOKEN_PATTERN, WEBHOOK_PORTS, Settings
 from hookgram.diagnosis import Severity, diagnose
-from hookgram.errors import HookgramError
+from hookgram.errors import ConfigError, HookgramError
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.schema import missing_sqlite_file, schema_problems
 from hookgram.sources.config import NEEDS_SECRET
 from hookgram.telegram import BotAPI, with_retries
-from hookgram.tls_check import TLSProblem, check_tls_files
+from hookgram.tls import certificate_upload
 from hookgram.webhook import (
     DesiredWebhook,
     Difference,
@@ -88,9 +89,16 @@ async def run_checks(
             return
         desired = None
         if settings.public_url is not None and app.ok:
-            desired = desired_webhook(settings, update_types)
+            desired = desired_webhook(settings, update_types, _upload(settings, now))
         for result in await check_webhook(api, settings, desired, bounds):
             yield result
+
+
+def _upload(settings: Settings, now: datetime.datetime) -> bytes | None:
+    try:
+        return certificate_upload(settings.tls_cert, now=now)
+    except ConfigError:
+        return None  # the TLS check reports it
 
 
 def check_public_url(settings: Settings) -> CheckResult:
@@ -129,10 +137,16 @@ def check_tls(settings: Settings, now: datetime.datetime) -> CheckResult:
             "set both, or neither",
         )
     host = urlsplit(settings.public_url).hostname if settings.public_url else None
-    try:
-        return CheckResult("TLS", True, check_tls_files(Path(cert), Path(key), host, now))
-    except TLSProblem as problem:
-        return CheckResult("TLS", False, problem.what, problem.fix)
+    report = inspect_certificate(Path(cert), Path(key), host, now)
+    trouble = report.problems + report.warnings
+    if trouble:
+        return CheckResult("TLS", False, trouble[0])
+    named = f"names {host}, " if host is not None else ""
+    until = f"{report.not_after:%Y-%m-%d}" if report.not_after else "?"
+    upload = "self-signed, uploaded with setWebhook" if report.self_signed else "CA-issued"
+    return CheckResult(
+        "TLS", True, f"{cert} {named}valid until {until}; the key matches ({upload})"
+    )
 
 
 def check_secret_token(settings: Settings) -> CheckResult:

@@ -2,44 +2,77 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from hookgram.errors import StoreUnavailableError
 from hookgram.inbox.models import NewEvent
+from hookgram.security import AllowList, ForwardingError, client_address
 from hookgram.sources.base import Rejected, Request, Source
 
 log = logging.getLogger(__name__)
 
 Commit = Callable[[NewEvent], Awaitable[None]]
 
+# Refusals after which the rest of the request is not read: the connection is closed instead.
+_CLOSE_AFTER = frozenset({408, 413})
 
-def build_app(sources: Sequence[Source], commit: Commit, *, max_body_bytes: int) -> web.Application:
+
+def build_app(
+    sources: Sequence[Source],
+    commit: Commit,
+    *,
+    max_body_bytes: int,
+    trusted_proxies: AllowList,
+    client_timeout: float,
+) -> web.Application:
     """An aiohttp application serving every source's path with POST only."""
     app = web.Application(client_max_size=max_body_bytes)
+    limits = _Limits(max_body_bytes, client_timeout, trusted_proxies)
     for source in sources:
-        app.router.add_post(source.path, _receiver(source, commit, max_body_bytes))
+        app.router.add_post(source.path, _receiver(source, commit, limits))
     return app
 
 
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    max_body_bytes: int
+    client_timeout: float
+    proxies: AllowList
+
+
 def _receiver(
-    source: Source, commit: Commit, max_body_bytes: int
+    source: Source, commit: Commit, limits: _Limits
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def receive(request: web.Request) -> web.StreamResponse:
         try:
-            body = await _read_body(request, max_body_bytes)
+            client = _client(request, limits.proxies)
+            body = await _read_body(request, limits.max_body_bytes, limits.client_timeout)
+        except Rejected as exc:
+            # Sources log their own refusals; these happen before a source sees the request.
+            log.warning(
+                "%s refused a request from %s: %d %s",
+                source.name,
+                request.remote,
+                exc.status,
+                exc.message,
+            )
+            return _refusal(exc)
+        try:
             event = source.accept(
                 Request(
                     body=body,
                     headers=request.headers,
-                    client=request.remote,
+                    client=client,
                     content_type=request.content_type,
                 )
             )
         except Rejected as exc:
-            return web.Response(status=exc.status, text=exc.message + "\n")
+            return _refusal(exc)
         try:
             await commit(event)
         except StoreUnavailableError:
@@ -50,14 +83,34 @@ def _receiver(
     return receive
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+def _client(request: web.Request, proxies: AllowList) -> str | None:
+    """The client address, read through trusted proxies; Rejected(403) for a bad header."""
+    try:
+        address = client_address(request.remote, request.headers, proxies)
+    except ForwardingError as exc:
+        raise Rejected(403, f"malformed forwarding header: {exc}") from None
+    return None if address is None else str(address)
+
+
+def _refusal(exc: Rejected) -> web.Response:
+    response = web.Response(status=exc.status, text=exc.message + "\n")
+    if exc.status in _CLOSE_AFTER:
+        response.force_close()
+    return response
+
+
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise Rejected(413, f"body larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise Rejected(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    raise Rejected(413, f"body larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Rejected(408, f"body not received within {timeout:g} seconds") from None
     return b"".join(chunks)

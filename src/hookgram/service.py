@@ -12,7 +12,9 @@ import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -28,6 +30,7 @@ from hookgram.sources.base import Source
 from hookgram.sources.telegram import TelegramSource
 from hookgram.sources.webhook import build_sources
 from hookgram.telegram import BotAPI, bot_id, with_retries
+from hookgram.tls import ServerTLS, load_server_tls
 from hookgram.webhook import desired_webhook, ensure_webhook
 
 if TYPE_CHECKING:
@@ -61,6 +64,7 @@ async def serve(
     token = settings.token()
     if not settings.polling and not loopback_webhook:
         settings.webhook_url()  # fail before any I/O when the public URL is missing
+    tls = _security_checks(settings)
     redact = Redactor(settings.secrets())
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
@@ -84,21 +88,33 @@ async def serve(
                 TelegramSource(
                     path=settings.webhook_path,
                     bot_id=bot_id(token),
-                    secrets=[settings.webhook_secret()],
+                    secrets=settings.accepted_secrets(),
+                    allowed_ips=settings.telegram_allow_list(),
                 )
             )
         sources.extend(build_sources(settings.sources))
         runner = web.AppRunner(
-            build_app(sources, writer.put, max_body_bytes=settings.max_body_bytes),
+            build_app(
+                sources,
+                writer.put,
+                max_body_bytes=settings.max_body_bytes,
+                trusted_proxies=settings.proxy_allow_list(),
+                client_timeout=settings.client_timeout,
+            ),
             shutdown_timeout=settings.shutdown_timeout,
             access_log=None,
+            # Also closes a connection that sends no complete request in time (slow clients).
+            keepalive_timeout=settings.client_timeout,
+            lingering_time=0,  # a refused body is not read to its end: the connection closes
         )
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(
+            runner, settings.host, settings.port, ssl_context=tls.context if tls else None
+        )
         await site.start()
         await writer.start()
         port = _bound_port(runner)
-        log.info("listening on %s:%d", settings.host, port)
+        log.info("listening on %s:%d%s", settings.host, port, " (HTTPS)" if tls else "")
 
         worker_stop = asyncio.Event()
         worker_task = polling_task = None
@@ -120,7 +136,7 @@ async def serve(
                 )
             await ensure_webhook(
                 api,
-                desired_webhook(settings, allowed_updates),
+                desired_webhook(settings, allowed_updates, tls.upload if tls else None),
                 force=settings.force_set_webhook,
                 drop_pending_updates=settings.drop_pending_updates,
             )
@@ -189,6 +205,20 @@ async def start_worker(
     gc.collect()
     gc.freeze()
     return worker, dispatcher.resolve_used_update_types()
+
+
+def _security_checks(settings: Settings) -> ServerTLS | None:
+    """Check the TLS files and warn about weakened checks, before any I/O."""
+    host = urlsplit(settings.public_url).hostname if settings.public_url else None
+    tls = load_server_tls(settings.tls_cert, settings.tls_key, host, now=datetime.now(UTC))
+    for warning in tls.warnings if tls else []:
+        log.warning("%s", warning)
+    if settings.telegram_allow_list() is None and not settings.polling:
+        log.warning(
+            "HOOKGRAM_ALLOWED_IPS=any: the Telegram route accepts requests from every address; "
+            "only the secret token keeps others out"
+        )
+    return tls
 
 
 def _bound_port(runner: web.AppRunner) -> int:

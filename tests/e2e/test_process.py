@@ -34,6 +34,7 @@ async def spawn(emulator: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[Spawn
                 "HOOKGRAM_HOST": "127.0.0.1",
                 "HOOKGRAM_API_URL": emulator.base_url,
                 "HOOKGRAM_DATABASE_URL": f"sqlite:///{tmp_path / 'inbox.db'}",
+                "HOOKGRAM_ALLOWED_IPS": "127.0.0.1/32",
                 **env,
             },
             tmp_path,

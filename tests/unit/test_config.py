@@ -117,3 +117,109 @@ class TestCommandLine:
         assert result.returncode == 2
         assert "hookgram.toml" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestSecuritySettings:
+    def test_comma_separated_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """HOOKGRAM_ALLOWED_IPS and HOOKGRAM_TRUSTED_PROXIES take comma-separated networks."""
+        monkeypatch.setenv("HOOKGRAM_ALLOWED_IPS", "203.0.113.0/24, 2001:db8::/32,198.51.100.7")
+        monkeypatch.setenv("HOOKGRAM_TRUSTED_PROXIES", "127.0.0.1")
+        settings = load_settings()
+        assert settings.allowed_ips == ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"]
+        allow = settings.telegram_allow_list()
+        assert allow is not None
+        assert allow.allows("2001:db8::1")
+        assert not allow.allows("149.154.160.1")
+        assert settings.proxy_allow_list().allows("127.0.0.1")
+
+    def test_lists_from_toml(self, tmp_path: Path) -> None:
+        """The TOML file may give the networks as a list."""
+        toml = tmp_path / "hookgram.toml"
+        toml.write_text('allowed_ips = ["203.0.113.0/24"]\ntrusted_proxies = "10.0.0.0/8"\n')
+        settings = load_settings(toml)
+        assert settings.allowed_ips == ["203.0.113.0/24"]
+        assert settings.trusted_proxies == ["10.0.0.0/8"]
+
+    def test_defaults(self) -> None:
+        """By default only Telegram's ranges are allowed and no proxy is trusted."""
+        settings = load_settings()
+        assert settings.allowed_ips == ["149.154.160.0/20", "91.108.4.0/22"]
+        assert settings.proxy_allow_list().networks == ()
+        assert settings.max_body_bytes == 1_048_576
+
+    def test_any(self) -> None:
+        """``any`` switches the Telegram route's address check off."""
+        assert load_settings(allowed_ips="any").telegram_allow_list() is None
+
+    @pytest.mark.parametrize(
+        ("overrides", "names"),
+        [
+            ({"allowed_ips": "203.0.113.0/24,any"}, "HOOKGRAM_ALLOWED_IPS"),
+            ({"allowed_ips": "10.0.0.300"}, "HOOKGRAM_ALLOWED_IPS is invalid: '10.0.0.300'"),
+            ({"trusted_proxies": "any"}, "HOOKGRAM_TRUSTED_PROXIES"),
+            ({"trusted_proxies": "nginx"}, "HOOKGRAM_TRUSTED_PROXIES"),
+            ({"previous_secret_token": "has spaces"}, "HOOKGRAM_PREVIOUS_SECRET_TOKEN"),
+            ({"previous_secret_token": "x" * 257}, "HOOKGRAM_PREVIOUS_SECRET_TOKEN"),
+            ({"secret_token": ""}, "HOOKGRAM_SECRET_TOKEN"),
+            ({"client_timeout": 0}, "HOOKGRAM_CLIENT_TIMEOUT"),
+        ],
+    )
+    def test_bad_values_name_the_setting(self, overrides: dict[str, object], names: str) -> None:
+        """A malformed network list, previous secret or timeout names its setting."""
+        with pytest.raises(ConfigError, match=names):
+            load_settings(**overrides)
+
+    def test_previous_secret_is_accepted_and_redacted(self) -> None:
+        """The previous secret is accepted beside the current one and masked in logs."""
+        settings = load_settings(
+            bot_token="1:abc", secret_token="new", previous_secret_token="old1"
+        )
+        assert settings.accepted_secrets() == ["new", "old1"]
+        assert "old1" in settings.secrets()
+
+
+class TestPublicURLRules:
+    @pytest.mark.parametrize(
+        ("url", "accepted"),
+        [
+            ("https://bot.example.com", True),
+            ("https://bot.example.com:443", True),
+            ("https://bot.example.com:80", True),
+            ("https://bot.example.com:88", True),
+            ("https://bot.example.com:8443", True),
+            ("https://203.0.113.7:8443", True),
+            ("https://bot.example.com:8080", False),
+            ("https://bot.example.com:8444", False),
+            ("http://bot.example.com", False),
+            ("ftp://bot.example.com", False),
+            ("https://", False),
+            ("https://bot.example.com:port", False),
+        ],
+    )
+    def test_https_and_telegram_ports_only(self, url: str, accepted: bool) -> None:
+        """Only https:// on port 443, 80, 88 or 8443 is accepted (Telegram's rule)."""
+        if accepted:
+            assert load_settings(public_url=url).public_url == url
+        else:
+            with pytest.raises(ConfigError, match="HOOKGRAM_PUBLIC_URL"):
+                load_settings(public_url=url)
+
+    def test_start_up_message_for_a_wrong_port(self, tmp_path: Path) -> None:
+        """`hookgram run` with a port Telegram cannot deliver to stops and says which ports work."""
+        result = subprocess.run(
+            [sys.executable, "-m", "hookgram", "run"],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "BOT_TOKEN": "1:x",
+                "HOOKGRAM_PUBLIC_URL": "https://bot.example.com:8080",
+            },
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2
+        [line] = result.stderr.strip().splitlines()
+        assert "HOOKGRAM_PUBLIC_URL" in line
+        assert "uses port 8080; Telegram delivers only to ports 443, 80, 88 and 8443" in line

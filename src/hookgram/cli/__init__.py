@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import click
 
+from hookgram.cli.cert import cert
 from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
+from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
 from hookgram.cli.sandbox import sandbox
 from hookgram.cli.webhook import webhook
@@ -21,6 +23,8 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(cert)
+cli.add_command(firewall)
 cli.add_command(events)
 cli.add_command(webhook)
 cli.add_command(doctor)

@@ -21,6 +21,7 @@ from hookgram.cli.botapi import (
 from hookgram.cli.options import reports_errors, run_async, setting_options, settings_from
 from hookgram.config import Settings
 from hookgram.diagnosis import Finding, Severity, ago, diagnose, healthy
+from hookgram.tls import certificate_upload
 from hookgram.webhook import (
     DesiredWebhook,
     WebhookInfo,
@@ -173,7 +174,8 @@ def _settings(config_file: Path | None, flags: dict[str, Any]) -> Settings:
 
 async def _desired(settings: Settings, app: str | None) -> DesiredWebhook:
     # The certificate upload (self-signed only) is decided with `run`'s TLS settings.
-    return desired_webhook(settings, await handler_update_types(settings, app))
+    upload = certificate_upload(settings.tls_cert, now=datetime.datetime.now(datetime.UTC))
+    return desired_webhook(settings, await handler_update_types(settings, app), upload)
 
 
 def _drop_confirmed(console: Console, current: WebhookInfo, yes: bool) -> bool:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from hookgram.inbox.models import NewEvent
+from hookgram.security import AllowList
 from hookgram.sources.base import Rejected, Request
+
+log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 TELEGRAM = "telegram"
@@ -22,22 +26,34 @@ _CHAT_PATHS: tuple[tuple[str, ...], ...] = (
 
 
 class TelegramSource:
-    """Accepts updates carrying one of the expected secret tokens."""
+    """Accepts updates from the allowed networks carrying one of the expected secret tokens."""
 
     name = TELEGRAM
 
-    def __init__(self, *, path: str, bot_id: int, secrets: list[str]) -> None:
+    def __init__(
+        self, *, path: str, bot_id: int, secrets: list[str], allowed_ips: AllowList | None
+    ) -> None:
         self.path = path
         self.bot_id = bot_id
         self._secrets = [s.encode() for s in secrets]
+        self._allowed_ips = allowed_ips  # None: any address (HOOKGRAM_ALLOWED_IPS=any)
 
     def accept(self, request: Request) -> NewEvent:
-        """Check the secret and the update's shape; key it by bot and ``update_id``."""
-        if not self._secret_matches(request.headers.get(SECRET_HEADER)):
-            raise Rejected(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+        """Check address, secret and the update's shape; key it by bot and ``update_id``."""
+        try:
+            self._verify(request)
+        except Rejected as exc:
+            log.warning("%s refused a request from %s: %s", self.name, request.client, exc.message)
+            raise
         if request.content_type != "application/json":
             raise Rejected(415, "Content-Type must be application/json")
         return update_event(parse_update(request.body), request.body, self.bot_id)
+
+    def _verify(self, request: Request) -> None:
+        if self._allowed_ips is not None and not self._allowed_ips.allows(request.client):
+            raise Rejected(403, "this address may not post Telegram updates")
+        if not self._secret_matches(request.headers.get(SECRET_HEADER)):
+            raise Rejected(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
 
     def _secret_matches(self, given: str | None) -> bool:
         if given is None:
