@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from typing import Any
@@ -39,17 +40,18 @@ class SandboxClient:
         return await self.result("POST", f"/chats/{chat_id}/messages", data=form)
 
     async def bot_replies(self, chat_id: int, after: dict[str, Any], count: int = 1) -> Any:
-        """The chat once the bot sent `count` messages after the message `after` (10 s at most)."""
+        """The bot's first `count` messages after the message `after` (20 s at most)."""
         version = 0
-        for _ in range(100):
-            view = await self.result("GET", f"/chats/{chat_id}?version={version}&wait=10")
+        deadline = asyncio.get_running_loop().time() + 20
+        while asyncio.get_running_loop().time() < deadline:
+            view = await self.result("GET", f"/chats/{chat_id}?version={version}&wait=2")
             replies = [
                 message
                 for message in view["messages"]
                 if message["from"]["is_bot"] and message["message_id"] > after["message_id"]
             ]
             if len(replies) >= count:
-                return replies
+                return replies[:count]
             version = view["version"]
         raise AssertionError(f"the bot sent {len(replies)} of {count} replies: {view}")
 

@@ -16,6 +16,7 @@ from hookgram.sandbox.delivery import DeliveryOptions
 from hookgram.service import Running, serve
 
 BOT_USERNAME = "hookgram_sandbox_bot"
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,15 @@ async def run_sandbox(
             "choose another with --port (0 picks a free one)"
         ) from None
     try:
-        served = settings.model_copy(update={"api_url": emulator.base_url})
+        # The emulator delivers over plain http from loopback: accept only that, and no TLS.
+        served = settings.model_copy(
+            update={
+                "api_url": emulator.base_url,
+                "allowed_ips": list(LOOPBACK_NETWORKS),
+                "tls_cert": None,
+                "tls_key": None,
+            }
+        )
 
         def ready(running: Running) -> None:
             if on_ready is not None:

@@ -236,11 +236,11 @@ class TestCommand:
 
 
 async def _after_answer(client: SandboxClient, query_id: str) -> dict[str, object]:
-    for _ in range(100):
+    for _ in range(10):
         view = await client.result("GET", f"/chats/{ALICE}")
         if any(a["callback_query_id"] == query_id for a in view["callback_answers"]):
             return view  # type: ignore[no-any-return]
-        await client.result("GET", f"/chats/{ALICE}?version={view['version']}&wait=5")
+        await client.result("GET", f"/chats/{ALICE}?version={view['version']}&wait=2")
     raise AssertionError("the bot never answered the callback query")
 
 
