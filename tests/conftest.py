@@ -135,7 +135,12 @@ async def worker_for() -> AsyncIterator[WorkerFor]:
         async def build(server: Server, app: str | None = None, **overrides: Any) -> Worker:
             settings = server.settings.model_copy(update=overrides)
             worker, _ = await start_worker(
-                settings, app, server.running.store, Redactor(settings.secrets()), stack
+                settings,
+                app,
+                server.running.store,
+                Redactor(settings.secrets()),
+                stack,
+                metrics=server.running.metrics,
             )
             return worker
 

@@ -20,10 +20,13 @@ import aiohttp
 from aiohttp import web
 
 from hookgram.config import Settings
+from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.writer import InboxWriter
 from hookgram.ingress import build_app
+from hookgram.metrics import Metrics
+from hookgram.monitoring import Monitoring, add_monitoring_routes, watch_webhook
 from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
@@ -46,6 +49,7 @@ class Running:
     port: int
     store: InboxStore
     worker: Worker | None
+    metrics: Metrics | None = None
 
 
 async def serve(
@@ -72,13 +76,17 @@ async def serve(
         store = InboxStore(engine)
         await store.create_schema()
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        api = BotAPI(http, settings.api_url, token)
+        counts = InboxCounts(store)
+        metrics = Metrics(counts)
+        api = BotAPI(http, settings.api_url, token, on_error=metrics.bot_api_error)
         me = await with_retries("getMe", lambda: api.call("getMe"))
         log.info("bot @%s (id %s) ready", me.get("username"), me.get("id"))
 
         worker, allowed_updates = None, settings.allowed_updates
         if settings.worker:
-            worker, used = await start_worker(settings, app_spec, store, redact, stack)
+            worker, used = await start_worker(
+                settings, app_spec, store, redact, stack, metrics=metrics
+            )
             allowed_updates = allowed_updates if allowed_updates is not None else used
         writer = InboxWriter(store, on_commit=worker.wake if worker else None)
 
@@ -93,14 +101,17 @@ async def serve(
                 )
             )
         sources.extend(build_sources(settings.sources))
+        app = build_app(
+            sources,
+            writer.put,
+            max_body_bytes=settings.max_body_bytes,
+            trusted_proxies=settings.proxy_allow_list(),
+            client_timeout=settings.client_timeout,
+            observe=metrics.observe_request,
+        )
+        _add_operations(app, settings, store, worker, metrics, counts, redact)
         runner = web.AppRunner(
-            build_app(
-                sources,
-                writer.put,
-                max_body_bytes=settings.max_body_bytes,
-                trusted_proxies=settings.proxy_allow_list(),
-                client_timeout=settings.client_timeout,
-            ),
+            app,
             shutdown_timeout=settings.shutdown_timeout,
             access_log=None,
             # Also closes a connection that sends no complete request in time (slow clients).
@@ -117,7 +128,7 @@ async def serve(
         log.info("listening on %s:%d%s", settings.host, port, " (HTTPS)" if tls else "")
 
         worker_stop = asyncio.Event()
-        worker_task = polling_task = None
+        worker_task = polling_task = watch_task = None
         if worker is not None:
             worker_task = asyncio.create_task(worker.run(worker_stop), name="hookgram-worker")
         if settings.polling:
@@ -140,16 +151,22 @@ async def serve(
                 force=settings.force_set_webhook,
                 drop_pending_updates=settings.drop_pending_updates,
             )
+            if settings.webhook_info_interval > 0:
+                watch_task = asyncio.create_task(
+                    watch_webhook(api, metrics.webhook, settings.webhook_info_interval),
+                    name="hookgram-webhook-info",
+                )
 
         if on_ready is not None:
-            on_ready(Running(port=port, store=store, worker=worker))
+            on_ready(Running(port=port, store=store, worker=worker, metrics=metrics))
         await stop.wait()
 
         log.info("shutting down: no new requests")
-        if polling_task is not None:
-            polling_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling_task
+        for task in (polling_task, watch_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
         await writer.stop()
         worker_stop.set()
@@ -164,6 +181,8 @@ async def start_worker(
     store: InboxStore,
     redact: Redactor,
     stack: AsyncExitStack,
+    *,
+    metrics: Metrics | None = None,
 ) -> tuple[Worker, list[str]]:
     """Load APP, open its Bot, and build the worker; ``stack`` closes them. Also used by tests."""
     # aiogram is imported only here, so a receiver-only process stays small.
@@ -172,6 +191,7 @@ async def start_worker(
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.handlers.bot_errors import BotAPIErrorCounter
     from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
@@ -180,6 +200,8 @@ async def start_worker(
 
     dispatcher = await load_dispatcher(app_spec)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url))
+    if metrics is not None:
+        session.middleware(BotAPIErrorCounter(metrics.bot_api_error))
     bot = Bot(settings.token(), session=session)
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
@@ -199,6 +221,7 @@ async def start_worker(
         ),
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         redact=redact,
+        on_outcome=metrics.observe_outcome if metrics is not None else None,
     )
     # aiogram leaves ~190k long-lived objects after import; freezing them keeps the cyclic
     # GC from rescanning them on every collection (the benchmark's p99 comes from this).
@@ -219,6 +242,42 @@ def _security_checks(settings: Settings) -> ServerTLS | None:
             "only the secret token keeps others out"
         )
     return tls
+
+
+def _add_operations(
+    app: web.Application,
+    settings: Settings,
+    store: InboxStore,
+    worker: Worker | None,
+    metrics: Metrics,
+    counts: InboxCounts,
+    redact: Redactor,
+) -> None:
+    """Health, readiness and metrics routes; the inspector when its token is set."""
+    token = settings.metrics_token
+    monitoring = Monitoring(
+        store,
+        worker,
+        metrics,
+        counts,
+        metrics_allowed=settings.metrics_allow_list(),
+        metrics_token=token.get_secret_value() if token is not None else None,
+        proxies=settings.proxy_allow_list(),
+    )
+    add_monitoring_routes(app, monitoring)
+    if settings.inspector_token is not None:
+        from hookgram.inspector import mount_inspector  # Jinja2 only where it is used
+        from hookgram.sources.schemes import build_scheme
+
+        mount_inspector(
+            app,
+            store=store,
+            counts=counts,
+            token=settings.inspector_token.get_secret_value(),
+            redact=redact,
+            secret_headers={c.name: build_scheme(c).secret_headers for c in settings.sources},
+            on_requeue=worker.wake if worker is not None else None,
+        )
 
 
 def _bound_port(runner: web.AppRunner) -> int:
