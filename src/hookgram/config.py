@@ -35,6 +35,7 @@ TELEGRAM_API_URL = "https://api.telegram.org"
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 ANY_ADDRESS = "any"
+MIN_INSPECTOR_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -145,6 +146,24 @@ class Settings(BaseSettings):
         description="call setWebhook at start-up even when Telegram's webhook already matches "
         "(needed after changing the secret token, which Telegram never reports back)",
     )
+    inspector_token: SecretStr | None = Field(
+        default=None,
+        description="turns on the inspector at /inspector; the token that opens it "
+        "(at least 16 characters)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, GET /metrics needs Authorization: Bearer with this token",
+    )
+    metrics_allowed_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="networks that may read /metrics, comma-separated (default: any address)",
+    )
+    webhook_info_interval: float = Field(
+        default=60.0,
+        ge=0,
+        description="seconds between getWebhookInfo reads for the metrics (0: never)",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -191,12 +210,12 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
-    @field_validator("allowed_ips", "trusted_proxies", mode="before")
+    @field_validator("allowed_ips", "trusted_proxies", "metrics_allowed_ips", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return value.split(",") if isinstance(value, str) else value
 
-    @field_validator("allowed_ips", "trusted_proxies")
+    @field_validator("allowed_ips", "trusted_proxies", "metrics_allowed_ips")
     @classmethod
     def _networks(cls, value: list[str], info: ValidationInfo) -> list[str]:
         entries = [entry.strip() for entry in value if entry.strip()]
@@ -229,6 +248,16 @@ class Settings(BaseSettings):
             return str(ipaddress.IPv4Address(value.strip()))
         except ValueError as exc:
             raise ValueError("must be an IPv4 address (Telegram delivers over IPv4 only)") from exc
+
+    @field_validator("inspector_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_INSPECTOR_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_INSPECTOR_TOKEN} characters (make one with: "
+                'python3 -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -273,9 +302,21 @@ class Settings(BaseSettings):
             )
         return self.public_url + self.webhook_path
 
+    def metrics_allow_list(self) -> AllowList | None:
+        """The networks that may read /metrics, or None for any address."""
+        if not self.metrics_allowed_ips:
+            return None
+        return AllowList.parse(self.metrics_allowed_ips, setting="HOOKGRAM_METRICS_ALLOWED_IPS")
+
     def secrets(self) -> list[str]:
         """Every secret value hookgram holds, for redaction in logs."""
-        values = [self.bot_token, self.secret_token, self.previous_secret_token]
+        values = [
+            self.bot_token,
+            self.secret_token,
+            self.previous_secret_token,
+            self.inspector_token,
+            self.metrics_token,
+        ]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())

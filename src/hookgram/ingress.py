@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from hookgram.sources.base import Rejected, Request, Source
 log = logging.getLogger(__name__)
 
 Commit = Callable[[NewEvent], Awaitable[None]]
+# (source name, HTTP status answered, seconds taken): called once per request, synchronously.
+Observe = Callable[[str, int, float], None]
 
 # Refusals after which the rest of the request is not read: the connection is closed instead.
 _CLOSE_AFTER = frozenset({408, 413})
@@ -29,12 +32,13 @@ def build_app(
     max_body_bytes: int,
     trusted_proxies: AllowList,
     client_timeout: float,
+    observe: Observe | None = None,
 ) -> web.Application:
     """An aiohttp application serving every source's path with POST only."""
     app = web.Application(client_max_size=max_body_bytes)
     limits = _Limits(max_body_bytes, client_timeout, trusted_proxies)
     for source in sources:
-        app.router.add_post(source.path, _receiver(source, commit, limits))
+        app.router.add_post(source.path, _receiver(source, commit, limits, observe))
     return app
 
 
@@ -46,9 +50,16 @@ class _Limits:
 
 
 def _receiver(
-    source: Source, commit: Commit, limits: _Limits
+    source: Source, commit: Commit, limits: _Limits, observe: Observe | None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def receive(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await answer(request)
+        if observe is not None:
+            observe(source.name, response.status, time.perf_counter() - started)
+        return response
+
+    async def answer(request: web.Request) -> web.Response:
         try:
             client = _client(request, limits.proxies)
             body = await _read_body(request, limits.max_body_bytes, limits.client_timeout)

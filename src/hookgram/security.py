@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -162,3 +163,18 @@ def _hop(text: str, header: str) -> Address:
         # "unknown", obfuscated identifiers and junk all leave the client unknown.
         raise ForwardingError(f"{header} has an entry that is not an IP address")
     return address
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header, or None."""
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """True when ``given`` equals ``expected``, compared in constant time."""
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -20,10 +20,13 @@ import aiohttp
 from aiohttp import web
 
 from hookgram.config import Settings
+from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.writer import InboxWriter
 from hookgram.ingress import build_app
+from hookgram.metrics import Metrics
+from hookgram.monitoring import Monitoring, add_monitoring_routes, watch_webhook
 from hookgram.polling import poll
 from hookgram.redaction import Redactor
 from hookgram.sources.base import Source
@@ -46,6 +49,7 @@ class Running:
     port: int
     store: InboxStore
     worker: Worker | None
+    metrics: Metrics | None = None
 
 
 async def serve(
@@ -54,10 +58,15 @@ async def serve(
     stop: asyncio.Event,
     *,
     on_ready: Callable[[Running], None] | None = None,
+    loopback_webhook: bool = False,
 ) -> None:
-    """Run until ``stop`` is set: ingress (webhook or polling) plus, by default, the worker."""
+    """Run until ``stop`` is set: ingress (webhook or polling) plus, by default, the worker.
+
+    ``loopback_webhook`` (``hookgram sandbox`` only, never ``run``): the webhook is
+    ``http://HOST:PORT/path`` of this very server, which only the Bot API emulator accepts.
+    """
     token = settings.token()
-    if not settings.polling:
+    if not settings.polling and not loopback_webhook:
         settings.webhook_url()  # fail before any I/O when the public URL is missing
     tls = _security_checks(settings)
     redact = Redactor(settings.secrets())
@@ -68,13 +77,17 @@ async def serve(
         stack.push_async_callback(store.close)
         await store.create_schema()
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        api = BotAPI(http, settings.api_url, token)
+        counts = InboxCounts(store)
+        metrics = Metrics(counts)
+        api = BotAPI(http, settings.api_url, token, on_error=metrics.bot_api_error)
         me = await with_retries("getMe", lambda: api.call("getMe"))
         log.info("bot @%s (id %s) ready", me.get("username"), me.get("id"))
 
         worker, allowed_updates = None, settings.allowed_updates
         if settings.worker:
-            worker, used = await start_worker(settings, app_spec, store, redact, stack)
+            worker, used = await start_worker(
+                settings, app_spec, store, redact, stack, metrics=metrics
+            )
             allowed_updates = allowed_updates if allowed_updates is not None else used
         writer = InboxWriter(store, on_commit=worker.wake if worker else None)
 
@@ -89,14 +102,17 @@ async def serve(
                 )
             )
         sources.extend(build_sources(settings.sources))
+        app = build_app(
+            sources,
+            writer.put,
+            max_body_bytes=settings.max_body_bytes,
+            trusted_proxies=settings.proxy_allow_list(),
+            client_timeout=settings.client_timeout,
+            observe=metrics.observe_request,
+        )
+        _add_operations(app, settings, store, worker, metrics, counts, redact)
         runner = web.AppRunner(
-            build_app(
-                sources,
-                writer.put,
-                max_body_bytes=settings.max_body_bytes,
-                trusted_proxies=settings.proxy_allow_list(),
-                client_timeout=settings.client_timeout,
-            ),
+            app,
             shutdown_timeout=settings.shutdown_timeout,
             access_log=None,
             # Also closes a connection that sends no complete request in time (slow clients).
@@ -113,7 +129,7 @@ async def serve(
         log.info("listening on %s:%d%s", settings.host, port, " (HTTPS)" if tls else "")
 
         worker_stop = asyncio.Event()
-        worker_task = polling_task = None
+        worker_task = polling_task = watch_task = None
         if worker is not None:
             worker_task = asyncio.create_task(worker.run(worker_stop), name="hookgram-worker")
         if settings.polling:
@@ -126,22 +142,32 @@ async def serve(
                 name="hookgram-polling",
             )
         else:
+            if loopback_webhook:
+                settings = settings.model_copy(
+                    update={"public_url": f"http://{settings.host}:{port}"}
+                )
             await ensure_webhook(
                 api,
                 desired_webhook(settings, allowed_updates, tls.upload if tls else None),
                 force=settings.force_set_webhook,
                 drop_pending_updates=settings.drop_pending_updates,
             )
+            if settings.webhook_info_interval > 0:
+                watch_task = asyncio.create_task(
+                    watch_webhook(api, metrics.webhook, settings.webhook_info_interval),
+                    name="hookgram-webhook-info",
+                )
 
         if on_ready is not None:
-            on_ready(Running(port=port, store=store, worker=worker))
+            on_ready(Running(port=port, store=store, worker=worker, metrics=metrics))
         await stop.wait()
 
         log.info("shutting down: no new requests")
-        if polling_task is not None:
-            polling_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling_task
+        for task in (polling_task, watch_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
         await writer.stop()
         worker_stop.set()
@@ -156,6 +182,8 @@ async def start_worker(
     store: InboxStore,
     redact: Redactor,
     stack: AsyncExitStack,
+    *,
+    metrics: Metrics | None = None,
 ) -> tuple[Worker, list[str]]:
     """Load APP, open its Bot, and build the worker; ``stack`` closes them. Also used by tests."""
     # aiogram is imported only here, so a receiver-only process stays small.
@@ -164,6 +192,7 @@ async def start_worker(
 
     from hookgram.app_loader import load_dispatcher
     from hookgram.bot_session import LeanSession
+    from hookgram.handlers.bot_errors import BotAPIErrorCounter
     from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
     from hookgram.retry import RetryPolicy
@@ -172,6 +201,8 @@ async def start_worker(
 
     dispatcher = await load_dispatcher(app_spec)
     session = LeanSession(api=TelegramAPIServer.from_base(settings.api_url))
+    if metrics is not None:
+        session.middleware(BotAPIErrorCounter(metrics.bot_api_error))
     bot = Bot(settings.token(), session=session)
     stack.push_async_callback(session.close)
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher)
@@ -191,6 +222,7 @@ async def start_worker(
         ),
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         redact=redact,
+        on_outcome=metrics.observe_outcome if metrics is not None else None,
     )
     # aiogram leaves ~190k long-lived objects after import; freezing them keeps the cyclic
     # GC from rescanning them on every collection (the benchmark's p99 comes from this).
@@ -211,6 +243,42 @@ def _security_checks(settings: Settings) -> ServerTLS | None:
             "only the secret token keeps others out"
         )
     return tls
+
+
+def _add_operations(
+    app: web.Application,
+    settings: Settings,
+    store: InboxStore,
+    worker: Worker | None,
+    metrics: Metrics,
+    counts: InboxCounts,
+    redact: Redactor,
+) -> None:
+    """Health, readiness and metrics routes; the inspector when its token is set."""
+    token = settings.metrics_token
+    monitoring = Monitoring(
+        store,
+        worker,
+        metrics,
+        counts,
+        metrics_allowed=settings.metrics_allow_list(),
+        metrics_token=token.get_secret_value() if token is not None else None,
+        proxies=settings.proxy_allow_list(),
+    )
+    add_monitoring_routes(app, monitoring)
+    if settings.inspector_token is not None:
+        from hookgram.inspector import mount_inspector  # Jinja2 only where it is used
+        from hookgram.sources.schemes import build_scheme
+
+        mount_inspector(
+            app,
+            store=store,
+            counts=counts,
+            token=settings.inspector_token.get_secret_value(),
+            redact=redact,
+            secret_headers={c.name: build_scheme(c).secret_headers for c in settings.sources},
+            on_requeue=worker.wake if worker is not None else None,
+        )
 
 
 def _bound_port(runner: web.AppRunner) -> int:

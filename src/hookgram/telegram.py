@@ -33,12 +33,19 @@ class BotAPI:
     """Calls ``{api_url}/bot{token}/{method}``; the token never appears in what it raises."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, api_url: str, token: str, *, timeout: float = 30.0
+        self,
+        session: aiohttp.ClientSession,
+        api_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        on_error: Callable[[str, str], None] | None = None,
     ) -> None:
         self._session = session
         self._base = f"{api_url}/bot{token}/"
         self._api_url = api_url
         self._timeout = timeout
+        self._on_error = on_error  # (method, code): a failed call, for the metrics
 
     async def call(
         self,
@@ -60,10 +67,29 @@ class BotAPI:
             ) as response:
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._failed(method, "network")
             raise TransientBotAPIError(
                 f"{method}: Bot API at {self._api_url} unreachable ({exc.__class__.__name__})"
             ) from None
-        return _result(method, response.status, raw)
+        try:
+            return _result(method, response.status, raw)
+        except (TransientBotAPIError, BotAPIError):
+            self._failed(method, _error_code(response.status, raw))
+            raise
+
+    def _failed(self, method: str, code: str) -> None:
+        if self._on_error is not None:
+            self._on_error(method, code)
+
+
+def _error_code(status: int, raw: bytes) -> str:
+    """Telegram's ``error_code`` when the answer has one, else the HTTP status."""
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return str(status)
+    code = answer.get("error_code") if isinstance(answer, dict) else None
+    return str(code) if isinstance(code, int) else str(status)
 
 
 def _form(params: Mapping[str, Any], files: Mapping[str, tuple[str, bytes]]) -> aiohttp.FormData:

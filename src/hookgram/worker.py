@@ -52,6 +52,7 @@ class Worker:
         redact: Callable[[str], str] = str,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        on_outcome: Callable[[str, Status, float], None] | None = None,
     ) -> None:
         self._store = store
         self._handlers = handlers
@@ -60,6 +61,7 @@ class Worker:
         self._redact = redact
         self._clock = clock
         self._rng = rng or random.Random()
+        self._on_outcome = on_outcome  # (source, status, seconds) of each attempt: metrics
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._outcomes: list[Outcome] = []
         self._signal = asyncio.Event()
@@ -134,7 +136,7 @@ class Worker:
         self._signal.set()
 
     async def _process(self, event: Event) -> None:
-        started = self._clock()
+        started, began = self._clock(), time.perf_counter()
         handler = self._handlers.get(event.source)
         try:
             if handler is None:
@@ -146,11 +148,12 @@ class Worker:
             verdict = decide(exc, event.attempts, self._policy, self._clock(), self._rng)
             error = self._redact(verdict.error)
             self._log_failure(event, verdict.status, error, exc)
-            self._outcomes.append(
-                Outcome(event.id, verdict.status, started, error, verdict.next_attempt_at)
-            )
-            return
-        self._outcomes.append(Outcome(event.id, Status.DONE, started))
+            outcome = Outcome(event.id, verdict.status, started, error, verdict.next_attempt_at)
+        else:
+            outcome = Outcome(event.id, Status.DONE, started)
+        self._outcomes.append(outcome)
+        if self._on_outcome is not None:
+            self._on_outcome(event.source, outcome.status, time.perf_counter() - began)
 
     def _log_failure(self, event: Event, status: Status, error: str, exc: Exception) -> None:
         where = f"event {event.id} ({event.source}, attempt {event.attempts})"

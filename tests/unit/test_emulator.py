@@ -405,11 +405,13 @@ class TestSendMessage:
         assert sent.from_user is not None
         assert sent.from_user.id == 123456
 
-    async def test_markdown_is_kept_as_is(self, bot: Bot) -> None:
-        """MarkdownV2 text is returned unparsed for now."""
-        message = await bot.send_message(1, "*bold*", parse_mode="MarkdownV2")
+    async def test_markdown_v2_becomes_entities(self, bot: Bot) -> None:
+        """MarkdownV2 markup becomes plain text plus entities, escapes becoming characters."""
+        message = await bot.send_message(1, "*bold* 1\\.5", parse_mode="MarkdownV2")
 
-        assert message.text == "*bold*"
+        assert message.text == "bold 1.5"
+        entities = [entity.model_dump(exclude_none=True) for entity in message.entities or []]
+        assert entities == [{"type": "bold", "offset": 0, "length": 4}]
 
 
 class TestOtherMethods:

@@ -73,3 +73,33 @@ class TestHeaders:
             "X-Shop-Token": "[redacted]",
             "Content-Type": "application/json",
         }
+
+    def test_credential_looking_headers_are_redacted(self) -> None:
+        """Headers named like credentials are hidden even when no source declared them."""
+        shown = redacted_headers(
+            {
+                "X-Shop-Token": "a",
+                "Webhook-Signature": "v1,b",
+                "X-Api-Key": "c",
+                "Stripe-Signature": "t=1,v1=d",
+                "Webhook-Id": "msg_1",
+            }
+        )
+        assert shown == {
+            "X-Shop-Token": "[redacted]",
+            "Webhook-Signature": "[redacted]",
+            "X-Api-Key": "[redacted]",
+            "Stripe-Signature": "[redacted]",
+            "Webhook-Id": "msg_1",
+        }
+
+
+class TestKnownSecrets:
+    def test_masked_everywhere_in_the_record(self) -> None:
+        """A known secret value is masked in the body, summary, headers and last error."""
+        secret = "123456:TEST-TOKEN"
+        event = _event("telegram", body(message_update(f"token {secret}")), {"X-Note": secret})
+        record = event_record(event, redact=lambda text: text.replace(secret, "***"))
+        assert secret not in str(record)
+        assert record["body"]["message"]["text"] == "token ***"
+        assert record["headers"] == {"X-Note": "***"}

@@ -12,6 +12,7 @@ from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
 from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
+from hookgram.cli.sandbox import sandbox
 from hookgram.cli.webhook import webhook
 
 
@@ -27,6 +28,7 @@ cli.add_command(firewall)
 cli.add_command(events)
 cli.add_command(webhook)
 cli.add_command(doctor)
+cli.add_command(sandbox)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from hookgram.errors import HookgramError
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.models import Attempt, Event, Status
 from hookgram.inbox.store import InboxStore
-from hookgram.inbox.views import event_record, pretty_body, summary
+from hookgram.inbox.views import attempt_record, event_record, pretty_body, summary
 from hookgram.redaction import Redactor
 
 STATUSES = [s.value for s in Status]
@@ -73,7 +73,7 @@ def show(event_id: int, as_json: bool, config_file: Path | None, **flags: Any) -
     record = event_record(event, _secret_headers(settings, event.source))
     echo = _echo(settings)
     if as_json:
-        record["attempts"] = [_attempt_record(a) for a in attempts]
+        record["attempts"] = [attempt_record(a) for a in attempts]
         echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
     _print_event(echo, event, record, attempts)
@@ -201,17 +201,6 @@ def _secret_headers(settings: Settings, source: str) -> frozenset[str]:
         if config.name == source:
             return build_scheme(config).secret_headers
     return frozenset()
-
-
-def _attempt_record(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "worker": attempt.worker,
-        "started_at": attempt.started_at,
-        "finished_at": attempt.finished_at,
-        "outcome": attempt.outcome.value,
-        "error": attempt.error,
-    }
 
 
 def _echo(settings: Settings) -> Callable[[str], None]:

@@ -247,11 +247,8 @@ class InboxStore:
 
     async def attempts_of(self, event_id: int) -> list[Attempt]:
         """Every recorded attempt of one row, oldest first."""
-        query = (
-            select(attempts)
-            .where(attempts.c.event_id == event_id)
-            .order_by(attempts.c.number, attempts.c.id)
-        )
+        # By insertion, not number: a replay starts the numbers again at 1.
+        query = select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [

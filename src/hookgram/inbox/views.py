@@ -3,51 +3,67 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from hookgram.inbox.models import Event
+from hookgram.inbox.models import Attempt, Event
 
 REDACTED = "[redacted]"
 # Headers that carry credentials in any scheme; sources add their own (a token header, say).
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-telegram-bot-api-secret-token"}
 )
+# Header names that carry a credential in some provider's scheme (X-Shop-Token,
+# Webhook-Signature, X-Api-Key, ...): hidden even when no source declared them.
+SECRET_HEADER_WORDS = ("token", "secret", "signature", "password", "auth", "cookie", "api-key")
 SUMMARY_LENGTH = 80
 ID_FIELDS = ("id", "event_id", "invoice_id", "payment_id")
 
+Redact = Callable[[str], str]
 
-def redacted_headers(headers: Mapping[str, str], secret: Iterable[str] = ()) -> dict[str, str]:
+
+def _same(text: str) -> str:
+    return text
+
+
+def redacted_headers(
+    headers: Mapping[str, str], secret: Iterable[str] = (), redact: Redact = _same
+) -> dict[str, str]:
     """``headers`` with every credential-bearing value replaced by ``[redacted]``."""
     hidden = SECRET_HEADERS | {h.lower() for h in secret}
-    return {k: REDACTED if k.lower() in hidden else v for k, v in headers.items()}
+    return {k: REDACTED if _is_secret(k, hidden) else redact(v) for k, v in headers.items()}
 
 
-def parsed_body(event: Event) -> Any:
-    """The body as JSON, else as a form, else as text."""
+def _is_secret(name: str, hidden: frozenset[str]) -> bool:
+    lowered = name.lower().replace("_", "-")
+    return lowered in hidden or any(word in lowered for word in SECRET_HEADER_WORDS)
+
+
+def parsed_body(event: Event, redact: Redact = _same) -> Any:
+    """The body as JSON, else as a form, else as text; ``redact`` masks known secrets in it."""
+    text = redact(event.body.decode("utf-8", errors="replace"))
     try:
-        return json.loads(event.body)
+        return json.loads(text)
     except ValueError:
         pass
-    text = event.body.decode("utf-8", errors="replace")
     pairs = parse_qsl(text, keep_blank_values=True)
     if pairs and "=" in text:
         return dict(pairs)
     return text
 
 
-def pretty_body(event: Event) -> str:
+def pretty_body(event: Event, redact: Redact = _same) -> str:
     """The body for people: indented JSON when it parses, else the text as received."""
-    body = parsed_body(event)
+    body = parsed_body(event, redact)
     if isinstance(body, str):
         return body
     return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False)
 
 
-def summary(event: Event) -> str:
+def summary(event: Event, redact: Redact = _same) -> str:
     """One line: for Telegram the update kind, chat, sender and text; else event type and id."""
-    body = parsed_body(event)
+    body = parsed_body(event, redact)
     if not isinstance(body, dict):
         return _cut(str(body))
     if event.source == "telegram":
@@ -105,8 +121,10 @@ def _cut(text: str) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
-def event_record(event: Event, secret_headers: Iterable[str] = ()) -> dict[str, Any]:
-    """A JSON-ready dict of the row, headers redacted, body parsed."""
+def event_record(
+    event: Event, secret_headers: Iterable[str] = (), redact: Redact = _same
+) -> dict[str, Any]:
+    """A JSON-ready dict of the row, headers redacted, body parsed, known secrets masked."""
     return {
         "id": event.id,
         "source": event.source,
@@ -117,8 +135,21 @@ def event_record(event: Event, secret_headers: Iterable[str] = ()) -> dict[str, 
         "received_at": event.received_at,
         "next_attempt_at": event.next_attempt_at,
         "finished_at": event.finished_at,
-        "last_error": event.last_error,
-        "summary": summary(event),
-        "headers": redacted_headers(event.headers, secret_headers),
-        "body": parsed_body(event),
+        "last_error": None if event.last_error is None else redact(event.last_error),
+        "summary": summary(event, redact),
+        "headers": redacted_headers(event.headers, secret_headers, redact),
+        "body": parsed_body(event, redact),
+    }
+
+
+def attempt_record(attempt: Attempt, redact: Redact = _same) -> dict[str, Any]:
+    """A JSON-ready dict of one attempt: when, how long, by whom, its outcome and error."""
+    return {
+        "number": attempt.number,
+        "worker": attempt.worker,
+        "started_at": attempt.started_at,
+        "finished_at": attempt.finished_at,
+        "seconds": max(0.0, attempt.finished_at - attempt.started_at),
+        "outcome": attempt.outcome.value,
+        "error": None if attempt.error is None else redact(attempt.error),
     }

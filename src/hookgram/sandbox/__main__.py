@@ -9,6 +9,7 @@ import asyncio
 import signal
 from collections.abc import Sequence
 
+from hookgram.sandbox.delivery import DeliveryOptions
 from hookgram.sandbox.emulator import BotAPIEmulator
 
 _DEFAULT_TOKEN = "123456:TEST-TOKEN"  # noqa: S105 (a fake token the emulator accepts)
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-http-webhook",
         action="store_true",
         help="accept http:// webhook URLs on any port (loopback bots)",
+    )
+    parser.add_argument(
+        "--deliver-anywhere",
+        action="store_true",
+        help="deliver webhooks to any host (default: loopback webhooks only)",
     )
     return parser
 
@@ -60,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             bot_username=options.bot_username,
             record=not options.no_record,
             allow_http_webhook=options.allow_http_webhook,
+            delivery=DeliveryOptions(any_host=options.deliver_anywhere),
         )
     except ValueError as exc:
         parser.error(str(exc))
