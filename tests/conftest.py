@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 from hookgram.config import Settings, load_settings
-from hookgram.inbox.models import Event
+from hookgram.inbox.engine import create_engine
+from hookgram.inbox.models import Event, metadata
+from hookgram.inbox.schema import upgrade as upgrade_schema
 from hookgram.redaction import Redactor
 from hookgram.sandbox import BotAPIEmulator
 from hookgram.service import Running, serve, start_worker
 from hookgram.sources.telegram import SECRET_HEADER
 from hookgram.worker import Worker
+from hookgram.worker_service import work
+from tests.services import postgres_server, redis_server
 
 if TYPE_CHECKING:
     from hookgram.sandbox_service import SandboxRunning
@@ -104,6 +114,7 @@ async def start_server(emulator: BotAPIEmulator, database_url: str) -> AsyncIter
                     "shutdown_timeout": 2.0,
                     # The tests reach the server from loopback, not from Telegram's ranges.
                     "allowed_ips": "127.0.0.1/32",
+                    "migrate": True,
                     **overrides,
                 },
             )
@@ -243,6 +254,118 @@ async def start_sandbox(database_url: str) -> AsyncIterator[StartSandbox]:
 
     yield start
     for stop, task in reversed(stops):
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
+
+
+# PostgreSQL and Redis: one throwaway server each per test session (started on first use).
+# Tests share one migrated database, emptied before each test (far faster than a new database
+# each time); tests of the schema itself get new, empty databases. A server that cannot start
+# fails the tests that need it: they are never skipped.
+
+_database_numbers = itertools.count(1)
+TEST_DATABASE = "hookgram_test"
+
+
+@pytest.fixture(scope="session")
+def services_dir() -> Iterator[Path]:
+    """A directory under /tmp for the servers' data (reachable by the postgres user)."""
+    path = Path(tempfile.mkdtemp(prefix="hookgram-services-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(services_dir: Path) -> Iterator[str]:
+    """The session's PostgreSQL server, with the shared test database at the head schema."""
+    with postgres_server(services_dir) as url:
+        asyncio.run(_create_test_database(url))
+        yield url
+
+
+async def _create_test_database(server_url: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    finally:
+        await admin.close()
+    engine = create_engine(_database(server_url, TEST_DATABASE, driver=True))
+    try:
+        await upgrade_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+def _database(server_url: str, name: str, *, driver: bool = False) -> str:
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    return url.replace("postgresql://", "postgresql+asyncpg://") if driver else url
+
+
+@pytest.fixture
+async def postgres_url(postgres_server_url: str) -> str:
+    """postgresql://… of the test database at the head schema, emptied for this test."""
+    url = _database(postgres_server_url, TEST_DATABASE)
+    conn = await asyncpg.connect(url)
+    try:
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture
+async def empty_postgres_url(postgres_server_url: str) -> str:
+    """postgresql://… of a new, empty database of this test's own (no tables)."""
+    name = f"empty_{os.getpid()}_{next(_database_numbers)}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    finally:
+        await admin.close()
+    return _database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(services_dir: Path) -> Iterator[str]:
+    """The session's Redis server."""
+    with redis_server(services_dir) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url(redis_server_url: str) -> str:
+    """redis://… emptied for this test."""
+    client = Redis.from_url(redis_server_url)
+    try:
+        await client.flushall()
+    finally:
+        await client.aclose()
+    return redis_server_url
+
+
+StartWork = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def start_work() -> AsyncIterator[StartWork]:
+    """Run the worker-only service (`hookgram worker`) in this loop; stopped afterwards."""
+    started: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(settings: Settings, app: str | None = None) -> Worker:
+        stop = asyncio.Event()
+        ready: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(work(settings, app, stop, on_ready=ready.set_result))
+        started.append((stop, task))
+        await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+            raise AssertionError("the worker stopped before it was ready")
+        return ready.result()
+
+    yield start
+    for stop, task in reversed(started):
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 15)

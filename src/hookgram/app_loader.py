@@ -7,15 +7,24 @@ import inspect
 from typing import Any
 
 from aiogram import Dispatcher, Router
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
 from hookgram.errors import ConfigError
 
 DEFAULT_APP = "hookgram.bots.echo:create_router"
 
 
-async def load_dispatcher(spec: str | None, *, storage: BaseStorage | None = None) -> Dispatcher:
-    """Import APP (a Router, a Dispatcher, or a factory returning one) and give a Dispatcher."""
+async def load_dispatcher(
+    spec: str | None,
+    *,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    """Import APP (a Router, a Dispatcher, or a factory returning one) and give a Dispatcher.
+
+    ``storage`` and ``events_isolation`` go to the Dispatcher built around a Router; a
+    Dispatcher APP keeps its own (its author chose them).
+    """
     spec = spec or DEFAULT_APP
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
@@ -36,7 +45,7 @@ async def load_dispatcher(spec: str | None, *, storage: BaseStorage | None = Non
     if isinstance(target, Dispatcher):
         return target
     if isinstance(target, Router):
-        dispatcher = Dispatcher(storage=storage) if storage is not None else Dispatcher()
+        dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation)
         dispatcher.include_router(target)
         return dispatcher
     raise ConfigError(

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -163,6 +163,23 @@ class Settings(BaseSettings):
         default=60.0,
         ge=0,
         description="seconds between getWebhookInfo reads for the metrics (0: never)",
+    )
+    migrate: bool = Field(
+        default=False,
+        description="apply pending inbox migrations at start-up (else `hookgram db upgrade`)",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, le=1000, description="most database connections one process opens"
+    )
+    worker_poll_interval: float = Field(
+        default=0.25,
+        gt=0,
+        le=3600,
+        description="seconds an idle worker waits before looking for due rows again",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://… to keep aiogram's FSM state and event isolation in Redis",
     )
 
     @classmethod
@@ -321,6 +338,11 @@ class Settings(BaseSettings):
         if self.bot_token is not None and self.bot_token.get_secret_value().strip():
             found.append(self.webhook_secret())
         found.extend(secret for source in self.sources for secret in source.secret_values())
+        redis_url = self.redis_url.get_secret_value() if self.redis_url is not None else None
+        for url in (self.database_url, redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.extend([password, unquote(password)])
         return found
 
     def accepted_secrets(self) -> list[str]:

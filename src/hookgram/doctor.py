@@ -19,7 +19,12 @@ from hookgram.config import SECRET_TOKEN_PATTERN, WEBHOOK_PORTS, Settings
 from hookgram.diagnosis import Severity, diagnose
 from hookgram.errors import ConfigError, HookgramError
 from hookgram.inbox.engine import create_engine
-from hookgram.inbox.schema import missing_sqlite_file, schema_problems
+from hookgram.inbox.schema import (
+    UPGRADE_COMMAND,
+    missing_sqlite_file,
+    read_schema_state,
+    schema_problems,
+)
 from hookgram.sources.config import NEEDS_SECRET
 from hookgram.telegram import BotAPI, with_retries
 from hookgram.tls import certificate_upload
@@ -194,6 +199,7 @@ async def check_database(database_url: str) -> CheckResult:
     try:
         async with engine.connect() as connection:
             problems = await connection.run_sync(schema_problems)
+            revision = (await connection.run_sync(read_schema_state)).problem()
     except (SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return CheckResult(
@@ -209,9 +215,11 @@ async def check_database(database_url: str) -> CheckResult:
             "database",
             False,
             f"{shown}: schema not current ({'; '.join(problems)})",
-            "start `hookgram run` once to create missing tables; missing columns mean the "
-            "database belongs to another hookgram version",
+            f"run `{UPGRADE_COMMAND}`; columns it does not add mean the database belongs to "
+            "another hookgram version",
         )
+    if revision is not None:
+        return CheckResult("database", False, f"{shown}: {revision}", f"run `{UPGRADE_COMMAND}`")
     return CheckResult("database", True, f"{shown} reachable, schema current")
 
 

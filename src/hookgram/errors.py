@@ -17,3 +17,7 @@ class StoreUnavailableError(HookgramError):
 
 class BotAPIError(HookgramError):
     """The Bot API refused a start-up or operations call in a way retrying cannot fix."""
+
+
+class SchemaError(HookgramError):
+    """The inbox database's schema does not match this hookgram; the message says what to run."""

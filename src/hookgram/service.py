@@ -22,6 +22,8 @@ from aiohttp import web
 from hookgram.config import Settings
 from hookgram.inbox.counts import InboxCounts
 from hookgram.inbox.engine import create_engine
+from hookgram.inbox.notifications import InboxListener
+from hookgram.inbox.schema import prepare as prepare_schema
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.writer import InboxWriter
 from hookgram.ingress import build_app
@@ -71,11 +73,11 @@ async def serve(
     tls = _security_checks(settings)
     redact = Redactor(settings.secrets())
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         stack.push_async_callback(engine.dispose)
         store = InboxStore(engine)
         stack.push_async_callback(store.close)
-        await store.create_schema()
+        await prepare_schema(engine, migrate=settings.migrate)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         counts = InboxCounts(store)
         metrics = Metrics(counts)
@@ -192,6 +194,7 @@ async def start_worker(
 
     from hookgram.app_loader import load_dispatcher
     from hookgram.bot_session import LeanSession
+    from hookgram.fsm import check_storage, open_fsm
     from hookgram.handlers.bot_errors import BotAPIErrorCounter
     from hookgram.handlers.sources import source_handlers
     from hookgram.handlers.telegram import TelegramHandler
@@ -199,7 +202,13 @@ async def start_worker(
     from hookgram.sources.telegram import TELEGRAM
     from hookgram.worker import Handler, Worker, WorkerOptions
 
-    dispatcher = await load_dispatcher(app_spec)
+    fsm = await open_fsm(
+        settings.redis_url.get_secret_value() if settings.redis_url else None, stack
+    )
+    dispatcher = await load_dispatcher(
+        app_spec, storage=fsm.storage, events_isolation=fsm.events_isolation
+    )
+    check_storage(dispatcher, fsm)
     session = LeanSession(api=TelegramAPIServer.from_base(settings.api_url))
     if metrics is not None:
         session.middleware(BotAPIErrorCounter(metrics.bot_api_error))
@@ -218,12 +227,15 @@ async def start_worker(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
             concurrency=settings.worker_concurrency,
             lease_seconds=settings.lease_seconds,
+            poll_interval=settings.worker_poll_interval,
             shutdown_timeout=settings.shutdown_timeout,
         ),
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         redact=redact,
         on_outcome=metrics.observe_outcome if metrics is not None else None,
     )
+    if store.engine.dialect.name == "postgresql":
+        await stack.enter_async_context(InboxListener(store.engine, worker.wake))
     # aiogram leaves ~190k long-lived objects after import; freezing them keeps the cyclic
     # GC from rescanning them on every collection (the benchmark's p99 comes from this).
     gc.collect()

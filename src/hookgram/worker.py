@@ -69,6 +69,11 @@ class Worker:
         self._share = CoreShare()
         self.running = False
 
+    @property
+    def worker_id(self) -> str:
+        """The name this worker's leases and attempts are recorded under."""
+        return self._options.worker_id
+
     def wake(self) -> None:
         """New rows were committed in this process: look for work now."""
         self._share.arrived(self._clock())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -97,7 +98,8 @@ class TestDoctor:
         emulator.webhook.last_error_message = "Wrong response from the webhook: 401 Unauthorized"
         result = await hookgram_cli("doctor", **healthy)
         line = _line(result.stdout, "delivery")
-        assert line.startswith("✗ delivery: delivery failed 30 seconds ago")
+        # The doctor runs its checks first: on a busy machine the error is a second older.
+        assert re.match(r"✗ delivery: delivery failed 3[0-2] seconds ago", line)
         assert "--force-set-webhook" in line
         assert result.code == 1
 

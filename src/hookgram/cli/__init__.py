@@ -8,12 +8,14 @@ from __future__ import annotations
 import click
 
 from hookgram.cli.cert import cert
+from hookgram.cli.db import db
 from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
 from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
 from hookgram.cli.sandbox import sandbox
 from hookgram.cli.webhook import webhook
+from hookgram.cli.worker import worker
 
 
 @click.group()
@@ -23,6 +25,8 @@ def cli() -> None:
 
 
 cli.add_command(run)
+cli.add_command(db)
+cli.add_command(worker)
 cli.add_command(cert)
 cli.add_command(firewall)
 cli.add_command(events)

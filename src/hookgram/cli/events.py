@@ -17,6 +17,7 @@ from hookgram.config import Settings
 from hookgram.errors import HookgramError
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.models import Attempt, Event, Status
+from hookgram.inbox.schema import prepare as prepare_schema
 from hookgram.inbox.store import InboxStore
 from hookgram.inbox.views import attempt_record, event_record, pretty_body, summary
 from hookgram.redaction import Redactor
@@ -171,9 +172,8 @@ async def _with_store(settings: Settings, work: Callable[[InboxStore], Any]) -> 
 async def _store(settings: Settings) -> AsyncIterator[InboxStore]:
     engine = create_engine(settings.database_url)
     try:
-        store = InboxStore(engine)
-        await store.create_schema()
-        yield store
+        await prepare_schema(engine, migrate=False)  # a stale schema is refused, not upgraded
+        yield InboxStore(engine)
     finally:
         await engine.dispose()
 

@@ -89,6 +89,8 @@ def configure_logging(settings: Settings) -> None:
     if settings.log_level != "DEBUG":
         # aiogram logs every handled update at INFO: one line per update is noise at this rate.
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+        # Alembic announces its dialect on every schema check; hookgram logs what changed.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 T = TypeVar("T")

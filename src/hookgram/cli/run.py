@@ -17,6 +17,7 @@ from hookgram.cli.options import (
     setting_options,
     settings_from,
 )
+from hookgram.config import Settings
 
 
 @click.command()
@@ -32,6 +33,9 @@ from hookgram.cli.options import (
     is_flag=True,
     default=None,
     help="call setWebhook even when Telegram's webhook matches (after changing the secret)",
+)
+@click.option(
+    "--migrate", is_flag=True, default=None, help=Settings.model_fields["migrate"].description
 )
 @reports_errors
 def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any) -> None:

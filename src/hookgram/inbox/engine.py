@@ -13,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SQLITE_LOCK_WAIT = 5.0
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``database_url`` (already normalised to an async driver)."""
+def create_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An async engine for ``database_url`` (already normalised to an async driver).
+
+    On PostgreSQL the process opens at most ``pool_size`` connections: a receiver's writer
+    and a worker's loop each use one at a time, so a few leave room for reads.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -25,7 +29,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         hide_parameters=True,
     )

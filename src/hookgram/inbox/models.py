@@ -43,10 +43,14 @@ UNFINISHED = (Status.PENDING, Status.PROCESSING)
 
 metadata = MetaData()
 
+# 64-bit ids on PostgreSQL (a busy bot passes 2**31 updates); SQLite's INTEGER PRIMARY KEY is
+# already 64-bit and autoincrements only under that exact type name.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
 events = Table(
     "inbox_events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", RowId, primary_key=True, autoincrement=True),
     Column("source", String(64), nullable=False),
     Column("dedup_key", String(255), nullable=False),
     Column("ordering_key", String(255), nullable=True),
@@ -68,10 +72,10 @@ events = Table(
 attempts = Table(
     "inbox_attempts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", RowId, primary_key=True, autoincrement=True),
     Column(
         "event_id",
-        Integer,
+        RowId,
         ForeignKey("inbox_events.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
@@ -90,7 +94,7 @@ deliveries = Table(
     metadata,
     Column(
         "event_id",
-        Integer,
+        RowId,
         ForeignKey("inbox_events.id", ondelete="CASCADE"),
         nullable=False,
     ),

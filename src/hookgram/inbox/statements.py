@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Float,
+    Integer,
+    String,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from hookgram.inbox.models import UNFINISHED, Status, events
 
 
-def _is_head() -> Any:
+def _is_head(postgresql: bool) -> Any:
     """The row is the oldest unfinished one of its ordering key (or has none)."""
+    if postgresql:
+        return _among_heads()
     head = events.alias("head")
     earlier = (
         select(head.c.id)
@@ -24,7 +41,31 @@ def _is_head() -> Any:
     return or_(events.c.ordering_key.is_(None), ~exists(earlier))
 
 
-def due_pending() -> Any:
+def _among_heads() -> Any:
+    """PostgreSQL: every key's head found in one pass, as an array computed once per statement
+    (an InitPlan), so no plan, however wrong a fresh table's statistics under a burst, can
+    re-run a correlated subquery for every candidate row."""
+    unfinished = (
+        select(
+            events.c.id,
+            events.c.ordering_key,
+            func.row_number()
+            .over(partition_by=events.c.ordering_key, order_by=events.c.id)
+            .label("place"),
+        )
+        .where(events.c.status.in_([s.value for s in UNFINISHED]))
+        .subquery("unfinished")
+    )
+    heads = (
+        select(unfinished.c.id)
+        .where(or_(unfinished.c.place == 1, unfinished.c.ordering_key.is_(None)))
+        .subquery("heads")
+    )
+    ids = cast(select(func.array_agg(heads.c.id)).scalar_subquery(), ARRAY(BigInteger))
+    return events.c.id == any_(ids)
+
+
+def due_pending(*, postgresql: bool = False) -> Any:
     """Ids of pending head rows due by ``now``, earliest due first, at most ``limit``.
 
     Ordered as the (status, next_attempt_at) index is, so the database walks the index and
@@ -37,7 +78,7 @@ def due_pending() -> Any:
         .where(
             events.c.status == Status.PENDING.value,
             events.c.next_attempt_at <= bindparam("now", type_=Float),
-            _is_head(),
+            _is_head(postgresql),
         )
         .order_by(events.c.next_attempt_at, events.c.id)
         .limit(bindparam("limit", type_=Integer))
@@ -45,14 +86,14 @@ def due_pending() -> Any:
     )
 
 
-def expired_leases() -> Any:
+def expired_leases(*, postgresql: bool = False) -> Any:
     """Ids of processing head rows whose lease ran out by ``now`` (their worker died)."""
     return (
         select(events.c.id)
         .where(
             events.c.status == Status.PROCESSING.value,
             events.c.lease_expires_at < bindparam("now", type_=Float),
-            _is_head(),
+            _is_head(postgresql),
         )
         .order_by(events.c.id)
         .limit(bindparam("limit", type_=Integer))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,8 +24,9 @@ from hookgram.inbox.models import (
     attempts,
     deliveries,
     events,
-    metadata,
 )
+from hookgram.inbox.notifications import CHANNEL
+from hookgram.inbox.schema import upgrade
 from hookgram.inbox.transactions import Transactions
 
 
@@ -38,8 +40,9 @@ class InboxStore:
         self._put = self._insert(events).on_conflict_do_nothing(
             index_elements=["source", "dedup_key"]
         )
-        self._due = statements.due_pending()
-        self._expired = statements.expired_leases()
+        self._notify = engine.dialect.name == "postgresql"
+        self._due = statements.due_pending(postgresql=self._notify)
+        self._expired = statements.expired_leases(postgresql=self._notify)
         self._lease = statements.lease()
         self._finish_rows = statements.finish()
 
@@ -48,9 +51,8 @@ class InboxStore:
         await asyncio.to_thread(self._transactions.close)
 
     async def create_schema(self) -> None:
-        """Create the tables when they do not exist yet."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        """Bring the schema to the head revision (``hookgram db upgrade`` does the same)."""
+        await upgrade(self.engine)
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError unless the database answers."""
@@ -77,9 +79,15 @@ class InboxStore:
             for e in new
         ]
         try:
-            await self._transactions.run(lambda conn: conn.execute(self._put, rows))
+            await self._transactions.run(functools.partial(self._put_rows, rows))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
+
+    def _put_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
+        conn.execute(self._put, rows)
+        if self._notify:
+            # Delivered on commit: wakes workers listening in other processes.
+            conn.execute(select(func.pg_notify(CHANNEL, "")))
 
     async def claim(self, worker: str, limit: int, now: float, lease_seconds: float) -> list[Event]:
         """Lease up to ``limit`` due rows, at most the oldest unfinished one per ordering key."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the inbox schema, shipped in the package (see ``inbox/schema.py``)."""
