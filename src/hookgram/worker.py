@@ -11,12 +11,19 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from hookgram.core_share import CoreShare
+from hookgram.errors import StoreUnavailableError
 from hookgram.inbox.models import Event, Outcome, Status
 from hookgram.inbox.store import InboxStore
 from hookgram.retry import RetryPolicy, Unprocessable, decide
 
 log = logging.getLogger(__name__)
+
+# What a worker survives by waiting: the inbox database gone for a while.
+STORE_ERRORS = (SQLAlchemyError, OSError, StoreUnavailableError)
+MAX_STORE_BACKOFF = 10.0
 
 Handler = Callable[[Event], Awaitable[None]]
 
@@ -83,9 +90,21 @@ class Worker:
         """Work until ``stop`` is set, then finish in-flight rows (bounded) and release the rest."""
         self.running = True
         stopper = asyncio.create_task(stop.wait())
+        failures = 0
         try:
             while not stop.is_set():
-                if not await self._step():
+                try:
+                    moved = await self._step()
+                except STORE_ERRORS as exc:
+                    # The inbox is unreachable for now: in-flight work goes on, outcomes are kept
+                    # for the next step, and nothing is claimed until the database answers.
+                    failures += 1
+                    delay = min(MAX_STORE_BACKOFF, self._options.poll_interval * 2**failures)
+                    log.error("inbox unavailable (%s); worker retrying in %.1fs", exc, delay)
+                    await self._wait(delay, stopper)
+                    continue
+                failures = 0
+                if not moved:
                     await self._wait(self._options.poll_interval, stopper)
                 elif self._options.step_interval > 0:
                     await self._pause(stopper)
@@ -123,9 +142,13 @@ class Worker:
         outcomes, self._outcomes = self._outcomes, []
         now = self._clock()
         free = self._share.limit(self._options.concurrency, now) - len(self._inflight)
-        recorded, events = await self._store.finish_and_claim(
-            self._options.worker_id, outcomes, now, free, self._options.lease_seconds
-        )
+        try:
+            recorded, events = await self._store.finish_and_claim(
+                self._options.worker_id, outcomes, now, free, self._options.lease_seconds
+            )
+        except BaseException:
+            self._outcomes = outcomes + self._outcomes
+            raise
         self._warn_unrecorded(len(outcomes) - recorded)
         for event in events:
             self._start(event)
@@ -218,7 +241,10 @@ class Worker:
         for task in list(self._inflight.values()):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._flush()
-        if unfinished:
-            log.warning("released %d unfinished event(s) for a later run", len(unfinished))
-            await self._store.release(self._options.worker_id, unfinished, self._clock())
+        try:
+            await self._flush()
+            if unfinished:
+                log.warning("released %d unfinished event(s) for a later run", len(unfinished))
+                await self._store.release(self._options.worker_id, unfinished, self._clock())
+        except STORE_ERRORS as exc:
+            log.error("inbox unavailable at shutdown (%s): held rows return when leases end", exc)
