@@ -169,7 +169,10 @@ class Settings(BaseSettings):
         description="apply pending inbox migrations at start-up (else `hookgram db upgrade`)",
     )
     database_pool_size: int = Field(
-        default=5, ge=1, le=1000, description="most database connections one process opens"
+        default=10,
+        ge=2,
+        le=1000,
+        description="most PostgreSQL connections one process opens (a worker listens on one)",
     )
     worker_poll_interval: float = Field(
         default=0.25,

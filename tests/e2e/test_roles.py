@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 from pathlib import Path
@@ -95,3 +96,24 @@ class TestNotifications:
         await server.post(body(message_update("afterwards", update_id=2)))
         await emulator.wait_for_calls("sendMessage", 2, timeout=20)
         assert "lost the connection listening for new inbox rows" in caplog.text
+
+
+class TestConnections:
+    async def test_a_process_opens_at_most_the_pool_size(
+        self, start_server: StartServer, postgres_url: str
+    ) -> None:
+        """However much a process asks at once, it holds at most HOOKGRAM_DATABASE_POOL_SIZE."""
+        server = await start_server(database_url=postgres_url, database_pool_size=3)
+        store = server.running.store
+        admin = await asyncpg.connect(postgres_url)
+        try:
+            reads = [store.list(limit=10) for _ in range(30)]
+            posts = [server.post(body(message_update(f"{n}", update_id=n))) for n in range(30)]
+            await asyncio.gather(*reads, *posts)
+            opened = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert 1 <= opened <= 3

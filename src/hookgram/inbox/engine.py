@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SQLITE_LOCK_WAIT = 5.0
 
 
-def create_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
+def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine for ``database_url`` (already normalised to an async driver).
 
-    On PostgreSQL the process opens at most ``pool_size`` connections: a receiver's writer
-    and a worker's loop each use one at a time, so a few leave room for reads.
+    On PostgreSQL the process opens at most ``pool_size`` connections: a receiver's writer,
+    a worker's loop and its LISTEN hold one each; the rest serve reads (health, inspector)
+    and source handlers that ask for a ``session``.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
