@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import functools
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ import click
 from hookgram.cli.options import (
     configure_logging,
     reports_errors,
-    run_async,
+    run_until_signalled,
     setting_options,
     settings_from,
 )
@@ -72,13 +71,8 @@ def sandbox(
             click.echo(f"hookgram sandbox: chat with your bot at {running.page_url}")
             click.echo("(Ctrl-C stops the bot, the emulator and the page)")
 
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, stop.set)
-            await run_sandbox(
-                settings, app, stop, host=page_host, port=page_port, on_ready=announce
+        run_until_signalled(
+            functools.partial(
+                run_sandbox, settings, app, host=page_host, port=page_port, on_ready=announce
             )
-
-        run_async(main())
+        )
