@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import asyncpg
@@ -30,6 +30,9 @@ from hookgram.sources.telegram import SECRET_HEADER
 from hookgram.worker import Worker
 from hookgram.worker_service import work
 from tests.services import postgres_server, redis_server
+
+if TYPE_CHECKING:
+    from hookgram.sandbox_service import SandboxRunning
 
 TOKEN = "123456:TEST-TOKEN"
 PUBLIC_URL = "https://bot.example.com"
@@ -209,6 +212,51 @@ def hookgram_cli(
         return CliOutcome(result.exit_code, result.stdout, result.stderr)
 
     return invoke
+
+
+StartSandbox = Callable[..., Awaitable["SandboxRunning"]]
+
+
+@pytest.fixture
+async def start_sandbox(database_url: str) -> AsyncIterator[StartSandbox]:
+    """Start ``hookgram sandbox`` in-process (emulator, page, bot in webhook mode)."""
+    from hookgram.sandbox.delivery import DeliveryOptions
+    from hookgram.sandbox_service import run_sandbox, sandbox_credentials
+
+    stops: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(app: str | None = None) -> SandboxRunning:
+        token, secret = sandbox_credentials()
+        settings = load_settings(
+            None,
+            bot_token=token,
+            secret_token=secret,
+            host="127.0.0.1",
+            port=0,
+            polling=False,
+            worker=True,
+            database_url=database_url,
+            lease_seconds=5.0,
+            shutdown_timeout=2.0,
+        )
+        ready: asyncio.Future[SandboxRunning] = asyncio.get_running_loop().create_future()
+        stop = asyncio.Event()
+        delivery = DeliveryOptions(retry_delay=0.05, max_retry_delay=0.5)
+        task = asyncio.create_task(
+            run_sandbox(settings, app, stop, on_ready=ready.set_result, delivery=delivery)
+        )
+        stops.append((stop, task))
+        done, _ = await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            task.result()
+            raise AssertionError("the sandbox stopped before it was ready")
+        return ready.result()
+
+    yield start
+    for stop, task in reversed(stops):
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
 
 
 # PostgreSQL and Redis: one throwaway server each per test session (started on first use).

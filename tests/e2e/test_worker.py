@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -175,4 +177,36 @@ class TestShutdown:
         assert event.lease_owner is None
         emulator.set_delay(0, "sendMessage")
         await (await worker_for(server)).run_until_empty()
+        assert (await _event(server)).status is Status.DONE
+
+
+class TestStoreOutage:
+    async def test_worker_survives_an_unreachable_inbox(
+        self,
+        start_server: StartServer,
+        emulator: BotAPIEmulator,
+        worker_for: WorkerFor,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """While the inbox cannot be written the worker waits and retries, then carries on."""
+        server = await start_server(worker=False)
+        await server.post(body(message_update("patience", chat_id=6)))
+        worker = await worker_for(server)
+        blocker = sqlite3.connect(tmp_path / "hookgram.db", isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        try:
+            async with asyncio.timeout(30):
+                while "inbox unavailable" not in caplog.text:
+                    await asyncio.sleep(0.1)
+            assert not running.done()
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        await emulator.wait_for_calls("sendMessage", 1, timeout=30)
+        stop.set()
+        await running
+        assert [m["text"] for m in emulator.messages(6)] == ["patience"]
         assert (await _event(server)).status is Status.DONE

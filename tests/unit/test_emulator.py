@@ -405,11 +405,13 @@ class TestSendMessage:
         assert sent.from_user is not None
         assert sent.from_user.id == 123456
 
-    async def test_markdown_is_kept_as_is(self, bot: Bot) -> None:
-        """MarkdownV2 text is returned unparsed for now."""
-        message = await bot.send_message(1, "*bold*", parse_mode="MarkdownV2")
+    async def test_markdown_v2_becomes_entities(self, bot: Bot) -> None:
+        """MarkdownV2 markup becomes plain text plus entities, escapes becoming characters."""
+        message = await bot.send_message(1, "*bold* 1\\.5", parse_mode="MarkdownV2")
 
-        assert message.text == "*bold*"
+        assert message.text == "bold 1.5"
+        entities = [entity.model_dump(exclude_none=True) for entity in message.entities or []]
+        assert entities == [{"type": "bold", "offset": 0, "length": 4}]
 
 
 class TestOtherMethods:
@@ -509,6 +511,19 @@ class TestRecording:
             assert emulator.messages(1) == []
             with pytest.raises(RuntimeError, match="record=True"):
                 await emulator.wait_for_calls("sendMessage", 1)
+
+    async def test_counts_are_served_over_http(self) -> None:
+        """GET /_counts answers the per-method counts, for a benchmark in another process."""
+        async with (
+            BotAPIEmulator(record=False) as emulator,
+            aiohttp.ClientSession() as http,
+        ):
+            await post_json(http, emulator, "sendMessage", chat_id=1, text="x")
+            await post_json(http, emulator, "sendMessage", chat_id=2, text="y")
+            async with http.get(f"{emulator.base_url}/_counts") as response:
+                counts = await response.json()
+
+        assert counts == {"sendMessage": 2}
 
 
 class TestStandalone:

@@ -13,6 +13,7 @@ from hookgram.cli.doctor import doctor
 from hookgram.cli.events import events
 from hookgram.cli.firewall import firewall
 from hookgram.cli.run import run
+from hookgram.cli.sandbox import sandbox
 from hookgram.cli.webhook import webhook
 from hookgram.cli.worker import worker
 
@@ -31,6 +32,7 @@ cli.add_command(firewall)
 cli.add_command(events)
 cli.add_command(webhook)
 cli.add_command(doctor)
+cli.add_command(sandbox)
 
 
 def main() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from hookgram.cli.options import (
     SERVER_FLAGS,
     configure_logging,
     reports_errors,
-    run_async,
+    run_until_signalled,
     setting_options,
     settings_from,
 )
@@ -44,11 +43,4 @@ def run(app: str | None, config_file: Path | None, no_worker: bool, **flags: Any
     configure_logging(settings)
     from hookgram.service import serve
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await serve(settings, app, stop)
-
-    run_async(main())
+    run_until_signalled(functools.partial(serve, settings, app))

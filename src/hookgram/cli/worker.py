@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import click
 from hookgram.cli.options import (
     configure_logging,
     reports_errors,
-    run_async,
+    run_until_signalled,
     setting_options,
     settings_from,
 )
@@ -34,11 +33,4 @@ def worker(app: str | None, config_file: Path | None, **flags: Any) -> None:
     configure_logging(settings)
     from hookgram.worker_service import work
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await work(settings, app, stop)
-
-    run_async(main())
+    run_until_signalled(functools.partial(work, settings, app))

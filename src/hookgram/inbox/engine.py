@@ -25,7 +25,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_LOCK_WAIT}, hide_parameters=True
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
@@ -36,7 +36,8 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Set on every new SQLite connection (the async engine's and the writer thread's)."""
     # WAL lets readers (CLI, inspector) work while the server writes; FULL makes every
     # acknowledged commit survive a power cut, not only a process crash.
     cursor = dbapi_connection.cursor()

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    BigInteger,
-    ColumnElement,
-    FromClause,
-    and_,
-    any_,
-    case,
-    cast,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hookgram.errors import StoreUnavailableError
+from hookgram.inbox import statements
 from hookgram.inbox.models import (
     UNFINISHED,
     Attempt,
@@ -38,6 +27,7 @@ from hookgram.inbox.models import (
 )
 from hookgram.inbox.notifications import CHANNEL
 from hookgram.inbox.schema import upgrade
+from hookgram.inbox.transactions import Transactions
 
 
 class InboxStore:
@@ -46,7 +36,19 @@ class InboxStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._transactions = Transactions(engine)
+        self._put = self._insert(events).on_conflict_do_nothing(
+            index_elements=["source", "dedup_key"]
+        )
         self._notify = engine.dialect.name == "postgresql"
+        self._due = statements.due_pending(postgresql=self._notify)
+        self._expired = statements.expired_leases(postgresql=self._notify)
+        self._lease = statements.lease()
+        self._finish_rows = statements.finish()
+
+    async def close(self) -> None:
+        """Stop the store's writer thread (SQLite); the caller disposes of the engine."""
+        await asyncio.to_thread(self._transactions.close)
 
     async def create_schema(self) -> None:
         """Bring the schema to the head revision (``hookgram db upgrade`` does the same)."""
@@ -76,148 +78,137 @@ class InboxStore:
             }
             for e in new
         ]
-        statement = self._insert(events).on_conflict_do_nothing(
-            index_elements=["source", "dedup_key"]
-        )
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(statement, rows)
-                if self._notify:
-                    # Delivered on commit: wakes workers listening in other processes.
-                    await conn.execute(select(func.pg_notify(CHANNEL, "")))
+            await self._transactions.run(functools.partial(self._put_rows, rows))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
 
+    def _put_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
+        conn.execute(self._put, rows)
+        if self._notify:
+            # Delivered on commit: wakes workers listening in other processes.
+            conn.execute(select(func.pg_notify(CHANNEL, "")))
+
     async def claim(self, worker: str, limit: int, now: float, lease_seconds: float) -> list[Event]:
         """Lease up to ``limit`` due rows, at most the oldest unfinished one per ordering key."""
-        candidates = (
-            select(events.c.id)
-            .where(self._due_heads(now), _due(events, now))  # due again: rows change meanwhile
-            .order_by(events.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claim = (
-            update(events)
-            .where(events.c.id.in_(candidates.scalar_subquery()))
-            .values(
-                status=Status.PROCESSING.value,
-                lease_owner=worker,
-                lease_expires_at=now + lease_seconds,
-                attempts=events.c.attempts + 1,
-            )
-            .returning(*events.c)
-        )
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(claim)).all()
-        return sorted((Event.from_row(r) for r in rows), key=lambda e: e.id)
-
-    def _due_heads(self, now: float) -> ColumnElement[bool]:
-        """``events.id`` is a due row that is the oldest unfinished one of its ordering key.
-
-        The heads come from one pass over the unfinished rows, computed once per claim: on
-        PostgreSQL as an array (an InitPlan), so no plan, however wrong the table statistics
-        (a fresh table under a burst), can re-run it for every candidate row.
-        """
-        unfinished = (
-            select(
-                events.c.id,
-                events.c.ordering_key,
-                events.c.status,
-                events.c.next_attempt_at,
-                events.c.lease_expires_at,
-                func.row_number()
-                .over(partition_by=events.c.ordering_key, order_by=events.c.id)
-                .label("place"),
-            )
-            .where(events.c.status.in_([s.value for s in UNFINISHED]))
-            .subquery("unfinished")
-        )
-        heads = select(unfinished.c.id).where(
-            or_(unfinished.c.place == 1, unfinished.c.ordering_key.is_(None)),
-            _due(unfinished, now),
-        )
-        if self.engine.dialect.name == "postgresql":
-            found = heads.subquery("heads")
-            ids = cast(select(func.array_agg(found.c.id)).scalar_subquery(), ARRAY(BigInteger))
-            return events.c.id == any_(ids)
-        return events.c.id.in_(heads)
+        _, claimed = await self.finish_and_claim(worker, (), now, limit, lease_seconds)
+        return claimed
 
     async def finish(self, worker: str, outcomes: Sequence[Outcome], now: float) -> int:
         """Record outcomes of rows this worker still holds; returns how many were recorded."""
-        if not outcomes:
-            return 0
-        recorded = 0
-        async with self.engine.begin() as conn:
-            for o in outcomes:
-                retry_at = o.next_attempt_at if o.status is Status.PENDING else None
-                result = await conn.execute(
-                    update(events)
-                    .where(
-                        events.c.id == o.event_id,
-                        events.c.lease_owner == worker,
-                        events.c.status == Status.PROCESSING.value,
-                    )
-                    .values(
-                        status=o.status.value,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        last_error=o.error,
-                        next_attempt_at=retry_at if retry_at is not None else now,
-                        finished_at=None if o.status is Status.PENDING else now,
-                    )
-                    .returning(events.c.attempts)
-                )
-                number = result.scalar_one_or_none()
-                if number is None:
-                    continue
-                recorded += 1
-                await conn.execute(
-                    insert(attempts).values(
-                        event_id=o.event_id,
-                        number=number,
-                        worker=worker,
-                        started_at=o.started_at,
-                        finished_at=now,
-                        outcome=o.status.value,
-                        error=o.error,
-                    )
-                )
+        recorded, _ = await self.finish_and_claim(worker, outcomes, now, 0, 0.0)
         return recorded
+
+    async def finish_and_claim(
+        self,
+        worker: str,
+        outcomes: Sequence[Outcome],
+        now: float,
+        limit: int,
+        lease_seconds: float,
+    ) -> tuple[int, list[Event]]:
+        """Record ``outcomes``, then claim up to ``limit`` rows, in one transaction.
+
+        One commit per worker step instead of one per outcome and one per claim: the write
+        path shares its core with the ingress, so every commit saved is an ack sooner.
+        """
+        if not outcomes and limit <= 0:
+            return 0, []
+
+        def work(conn: Connection) -> tuple[int, Sequence[Any]]:
+            recorded = self._finish(conn, worker, outcomes, now) if outcomes else 0
+            if limit <= 0:
+                return recorded, ()
+            return recorded, self._claim(conn, worker, limit, now, now + lease_seconds)
+
+        recorded, rows = await self._transactions.run(work)
+        return recorded, sorted((Event.from_row(r) for r in rows), key=lambda e: e.id)
+
+    def _claim(
+        self, conn: Connection, worker: str, limit: int, now: float, until: float
+    ) -> Sequence[Any]:
+        # The statements take their candidates' row locks (PostgreSQL: SKIP LOCKED), and the
+        # transaction holds them (SQLite: BEGIN IMMEDIATE) until the lease is written.
+        ids = list(conn.execute(self._due, {"now": now, "limit": limit}).scalars())
+        if len(ids) < limit:
+            more = {"now": now, "limit": limit - len(ids)}
+            ids += conn.execute(self._expired, more).scalars()
+        if not ids:
+            return ()
+        return conn.execute(self._lease, {"ids": ids, "worker": worker, "until": until}).all()
+
+    def _finish(
+        self, conn: Connection, worker: str, outcomes: Sequence[Outcome], now: float
+    ) -> int:
+        # Set-based: one UPDATE per kind of outcome (usually one: all done), one INSERT of
+        # every attempt record, instead of an UPDATE and an INSERT per row.
+        by_id = {o.event_id: o for o in outcomes}
+        groups: dict[tuple[Status, str | None, float | None], list[int]] = {}
+        for o in outcomes:
+            retry_at = o.next_attempt_at if o.status is Status.PENDING else None
+            groups.setdefault((o.status, o.error, retry_at), []).append(o.event_id)
+        held: list[tuple[int, int]] = []
+        for (status, error, retry_at), ids in groups.items():
+            values = {
+                "ids": ids,
+                "worker": worker,
+                "status": status.value,
+                "error": error,
+                "next_attempt_at": retry_at if retry_at is not None else now,
+                "finished_at": None if status is Status.PENDING else now,
+            }
+            held += [(r[0], r[1]) for r in conn.execute(self._finish_rows, values)]
+        if held:
+            conn.execute(
+                insert(attempts),
+                [
+                    {
+                        "event_id": event_id,
+                        "number": number,
+                        "worker": worker,
+                        "started_at": by_id[event_id].started_at,
+                        "finished_at": now,
+                        "outcome": by_id[event_id].status.value,
+                        "error": by_id[event_id].error,
+                    }
+                    for event_id, number in held
+                ],
+            )
+        return len(held)
 
     async def extend_leases(self, worker: str, ids: Iterable[int], until: float) -> None:
         """Keep holding rows whose work is still running."""
         ids = list(ids)
         if not ids:
             return
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(events)
-                .where(events.c.id.in_(ids), events.c.lease_owner == worker)
-                .values(lease_expires_at=until)
-            )
+        statement = (
+            update(events)
+            .where(events.c.id.in_(ids), events.c.lease_owner == worker)
+            .values(lease_expires_at=until)
+        )
+        await self._transactions.run(lambda conn: conn.execute(statement))
 
     async def release(self, worker: str, ids: Iterable[int], now: float) -> None:
         """Hand rows back unprocessed (shutdown); the claim does not count as an attempt."""
         ids = list(ids)
         if not ids:
             return
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(events)
-                .where(
-                    events.c.id.in_(ids),
-                    events.c.lease_owner == worker,
-                    events.c.status == Status.PROCESSING.value,
-                )
-                .values(
-                    status=Status.PENDING.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_attempt_at=now,
-                    attempts=events.c.attempts - 1,
-                )
+        statement = (
+            update(events)
+            .where(
+                events.c.id.in_(ids),
+                events.c.lease_owner == worker,
+                events.c.status == Status.PROCESSING.value,
             )
+            .values(
+                status=Status.PENDING.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=now,
+                attempts=events.c.attempts - 1,
+            )
+        )
+        await self._transactions.run(lambda conn: conn.execute(statement))
 
     async def requeue(
         self,
@@ -240,24 +231,21 @@ class InboxStore:
             where.append(events.c.source == source)
         if status is not None:
             where.append(events.c.status == status.value)
-        async with self.engine.begin() as conn:
+        statement = (
+            update(events)
+            .where(*where)
+            .values(status=Status.PENDING.value, attempts=0, next_attempt_at=now, finished_at=None)
+        )
+        forget = deliveries.delete().where(
+            deliveries.c.event_id.in_(select(events.c.id).where(*where))
+        )
+
+        def work(conn: Connection) -> int:
             if forget_deliveries:
-                await conn.execute(
-                    deliveries.delete().where(
-                        deliveries.c.event_id.in_(select(events.c.id).where(*where))
-                    )
-                )
-            result = await conn.execute(
-                update(events)
-                .where(*where)
-                .values(
-                    status=Status.PENDING.value,
-                    attempts=0,
-                    next_attempt_at=now,
-                    finished_at=None,
-                )
-            )
-        return int(result.rowcount)
+                conn.execute(forget)
+            return int(conn.execute(statement).rowcount)
+
+        return await self._transactions.run(work)
 
     async def get(self, event_id: int) -> Event | None:
         """One row, or None."""
@@ -331,12 +319,3 @@ class InboxStore:
         async with self.engine.connect() as conn:
             value: Any = (await conn.execute(query)).scalar_one_or_none()
         return None if value is None else max(float(value), now)
-
-
-def _due(rows: FromClause, now: float) -> ColumnElement[bool]:
-    """Pending and due, or processing under a lease that has expired (its worker died)."""
-    c = rows.c
-    return or_(
-        and_(c.status == Status.PENDING.value, c.next_attempt_at <= now),
-        and_(c.status == Status.PROCESSING.value, c.lease_expires_at < now),
-    )

@@ -13,14 +13,22 @@ from typing import Any
 from aiohttp import web
 
 from hookgram.sandbox import updates
+from hookgram.sandbox.api import SandboxAPI
+from hookgram.sandbox.delivery import Deliverer, DeliveryOptions
 from hookgram.sandbox.faults import Faults
+from hookgram.sandbox.files import file_response
+from hookgram.sandbox.journal import chat_of_call
 from hookgram.sandbox.methods import METHODS, Method
-from hookgram.sandbox.replies import APIError, ok_response
+from hookgram.sandbox.page import ChatPage
+from hookgram.sandbox.replies import APIError, Described, ok_response
 from hookgram.sandbox.request import Args, DecodedRequest, decode_request
 from hookgram.sandbox.state import BotIdentity, Chats, RecordedCall, WebhookState, World
 
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for bot uploads
 _SHUTDOWN_GRACE_SECONDS = 1.0
+_HIDDEN_PARAMS = frozenset({"secret_token"})  # the chat page shows calls: never a secret
+COUNTS_PATH = "/_counts"
+"""GET here answers the per-method call counts as JSON (the benchmark reads replies/s)."""
 
 
 @dataclass(slots=True)
@@ -40,6 +48,7 @@ class BotAPIEmulator:
         bot_username: str = "hookgram_test_bot",
         record: bool = True,
         allow_http_webhook: bool = False,
+        delivery: DeliveryOptions | None = None,
     ) -> None:
         self._bots = {token: BotIdentity.from_token(token, bot_username) for token in tokens}
         if not self._bots:
@@ -48,6 +57,7 @@ class BotAPIEmulator:
         self.calls: list[RecordedCall] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self._world = World(Chats(keep_messages=record), allow_http_webhook=allow_http_webhook)
+        self._deliverer = Deliverer(self._world, delivery or DeliveryOptions())
         self._faults = Faults()
         self._methods: dict[str, Method] = dict(METHODS)
         self._names = {name.lower(): name for name in self._methods}
@@ -62,6 +72,12 @@ class BotAPIEmulator:
         app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
         app.router.add_get("/bot{token}/{method}", self._handle, allow_head=False)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get(COUNTS_PATH, self._counts)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        # The chat page and the sandbox API act for the first bot (the sandbox serves one).
+        first = next(iter(self._bots.values()))
+        app.router.add_routes(ChatPage(self._world, first).routes())
+        app.router.add_routes(SandboxAPI(self._world, first).routes())
         # access_log=None: the access log would print every URL, and every URL holds a token.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_GRACE_SECONDS)
         await runner.setup()
@@ -72,6 +88,8 @@ class BotAPIEmulator:
             raise
         self._runner = runner
         self._world.updates.reopen()
+        self._world.chats.feed.reopen()
+        await self._deliverer.start()
         bound_host, bound_port = runner.addresses[0][:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         self._base_url = f"http://{shown_host}:{bound_port}"
@@ -83,6 +101,8 @@ class BotAPIEmulator:
         if runner is None:
             return
         self._world.updates.close()
+        self._world.chats.feed.close()
+        await self._deliverer.stop()
         await runner.cleanup()
 
     async def __aenter__(self) -> BotAPIEmulator:
@@ -177,25 +197,58 @@ class BotAPIEmulator:
         except APIError as error:
             return error.response()
         token, name = request.match_info["token"], request.match_info["method"]
-        lowered = name.lower()
-        method = self._names.get(lowered)
+        method = self._names.get(name.lower())
         self._note(method or name, token, decoded)
+        outcome = await self._answer(method, token, decoded)
+        if self._record:
+            self._journal(method or name, decoded, outcome)
+        return outcome.response() if isinstance(outcome, APIError) else ok_response(outcome)
+
+    async def _answer(self, method: str | None, token: str, decoded: DecodedRequest) -> Any:
+        """The method's result, or the APIError to answer instead."""
         bot = self._bots.get(token)
         if bot is None:
-            return APIError(401).response()
+            return APIError(401)
         if method is None:
-            return APIError(404).response()
+            return APIError(404)
+        lowered = method.lower()
         delay = self._faults.delay(lowered)
         if delay:
             await asyncio.sleep(delay)
         fault = self._faults.take(lowered)
         if fault is not None:
-            return fault.response()
+            return fault
         try:
-            result = await self._methods[method](self._world, bot, Args(decoded))
+            return await self._methods[method](self._world, bot, Args(decoded))
         except APIError as error:
-            return error.response()
-        return ok_response(result)
+            return error
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """`/file/bot<token>/<file_path>`: the bytes of a file getFile described."""
+        if request.match_info["token"] not in self._bots:
+            return APIError(401).response()
+        return file_response(self._world.files.by_path(request.match_info["path"]))
+
+    def _journal(self, method: str, decoded: DecodedRequest, outcome: Any) -> None:
+        """Note the call for the chat page's side panel (never the token)."""
+        result = outcome.result if isinstance(outcome, Described) else outcome
+        chat_id = chat_of_call(decoded.params, result)
+        pressed = self._world.callbacks.get(str(decoded.params.get("callback_query_id")))
+        if chat_id is None and pressed is not None:
+            chat_id = pressed["chat_id"]
+        files = {key: f"{name} ({len(data)} bytes)" for key, (name, data) in decoded.files.items()}
+        answer = (
+            {"ok": False, "error_code": outcome.status, "description": outcome.description}
+            if isinstance(outcome, APIError)
+            else {"ok": True, "result": result}
+        )
+        params = {k: "********" if k in _HIDDEN_PARAMS else v for k, v in decoded.params.items()}
+        self._world.journal.add(
+            "call", chat_id, method=method, params=params, files=files, answer=answer
+        )
+
+    async def _counts(self, request: web.Request) -> web.Response:
+        return web.json_response(dict(self.counts))
 
     def _note(self, method: str, token: str, decoded: DecodedRequest) -> None:
         self.counts[method] += 1

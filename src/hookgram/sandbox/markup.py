@@ -38,6 +38,16 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     return "".join(parser.parts), parser.finish()
 
 
+def link_entity(href: str) -> dict[str, Any]:
+    """A text_link, or a text_mention for `tg://user?id=<id>` (shared by both parse modes)."""
+    if href.startswith(_TEXT_MENTION_PREFIX):
+        user_id = href.removeprefix(_TEXT_MENTION_PREFIX)
+        if user_id.isdigit():
+            user = {"id": int(user_id), "is_bot": False, "first_name": f"User {user_id}"}
+            return {"type": "text_mention", "user": user}
+    return {"type": "text_link", "url": href}
+
+
 def _cant_parse(reason: str) -> APIError:
     return APIError.bad_request(f"can't parse entities: {reason}")
 
@@ -102,7 +112,7 @@ class _EntityParser(HTMLParser):
         if tag in _SIMPLE_TAGS:
             return {"type": _SIMPLE_TAGS[tag]}
         if tag == "a":
-            return self._link(attrs.get("href") or "")
+            return link_entity(attrs.get("href") or "")
         if tag == "span" and attrs.get("class") == "tg-spoiler":
             return {"type": "spoiler"}
         if tag == "blockquote":
@@ -116,15 +126,6 @@ class _EntityParser(HTMLParser):
         pre = self._stack[-1].entity
         if pre is not None and css_class and css_class.startswith("language-"):
             pre["language"] = css_class.removeprefix("language-")
-
-    @staticmethod
-    def _link(href: str) -> dict[str, Any]:
-        if href.startswith(_TEXT_MENTION_PREFIX):
-            user_id = href.removeprefix(_TEXT_MENTION_PREFIX)
-            if user_id.isdigit():
-                user = {"id": int(user_id), "is_bot": False, "first_name": f"User {user_id}"}
-                return {"type": "text_mention", "user": user}
-        return {"type": "text_link", "url": href}
 
     def _byte_offset(self) -> int:
         line, column = self.getpos()

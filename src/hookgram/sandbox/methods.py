@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hookgram.sandbox import messages, updates
+from hookgram.sandbox import content, media, messages, payments, updates
 from hookgram.sandbox.replies import APIError
 from hookgram.sandbox.request import Args
 from hookgram.sandbox.state import BotIdentity, World
@@ -49,11 +49,24 @@ async def send_chat_action(world: World, bot: BotIdentity, args: Args) -> bool:
 
 
 async def answer_callback_query(world: World, bot: BotIdentity, args: Args) -> bool:
-    """Accept any non-empty callback query id (the emulator does not track queries)."""
-    if not args.text("callback_query_id"):
+    """Keep the answer to a sandbox press (for the page); other non-empty ids are accepted."""
+    query_id = args.text("callback_query_id")
+    if not query_id:
         raise APIError.bad_request(
             "query is too old and response timeout expired or query ID is invalid"
         )
+    pressed = world.callbacks.get(query_id)
+    if pressed is not None:
+        if pressed["answer"] is not None:
+            raise APIError.bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        pressed["answer"] = {
+            "text": args.text("text") or "",
+            "show_alert": args.flag("show_alert"),
+            "url": args.text("url"),
+        }
+        world.chats.touch(pressed["chat_id"])
     return True
 
 
@@ -105,10 +118,24 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "sendMessage": messages.send_message,
         "copyMessage": messages.copy_message,
         "forwardMessage": messages.forward_message,
-        "sendPhoto": messages.send_photo,
-        "sendDocument": messages.send_document,
+        "sendPhoto": media.send_photo,
+        "sendDocument": media.send_document,
+        "sendVoice": media.send_voice,
+        "sendVideo": media.send_video,
+        "sendSticker": media.send_sticker,
+        "sendAnimation": media.send_animation,
+        "sendAudio": media.send_audio,
+        "getFile": media.get_file,
+        "sendLocation": content.send_location,
+        "sendContact": content.send_contact,
+        "sendDice": content.send_dice,
+        "sendPoll": content.send_poll,
         "editMessageText": messages.edit_message_text,
+        "editMessageCaption": messages.edit_message_caption,
+        "editMessageReplyMarkup": messages.edit_message_reply_markup,
         "deleteMessage": messages.delete_message,
+        "sendInvoice": payments.send_invoice,
+        "answerPreCheckoutQuery": payments.answer_pre_checkout_query,
         "sendChatAction": send_chat_action,
         "answerCallbackQuery": answer_callback_query,
         "setMyCommands": set_my_commands,

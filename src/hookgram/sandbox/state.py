@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hookgram.sandbox.feed import Feed
+from hookgram.sandbox.files import Files
+from hookgram.sandbox.journal import Journal
 from hookgram.sandbox.replies import APIError
+from hookgram.sandbox.update_queue import Updates
 
 # Fields of WebhookState that Telegram never reports back in getWebhookInfo.
 _PRIVATE_WEBHOOK_FIELDS = frozenset({"secret_token", "certificate", "drop_pending_updates_calls"})
@@ -59,12 +62,11 @@ class WebhookState:
         }
 
     def remove(self) -> None:
-        """Forget the webhook itself; the pending count and last errors stay, as on Telegram."""
+        """Forget the webhook itself; pending count, last errors and allowed_updates stay."""
         self.url = ""
         self.has_custom_certificate = False
         self.ip_address = None
         self.max_connections = None
-        self.allowed_updates = None
         self.secret_token = None
         self.certificate = None
 
@@ -99,15 +101,18 @@ class BotIdentity:
 
 
 class Chats:
-    """Chats by id: their Telegram shape, the bot's messages in them, blocked and forgotten ones."""
+    """Chats by id: their Telegram shape, their messages, blocked and forgotten ones."""
 
-    def __init__(self, *, keep_messages: bool) -> None:
+    def __init__(self, *, keep_messages: bool, feed: Feed | None = None) -> None:
         self.keep_messages = keep_messages
+        self.feed = feed or Feed()
         self.blocked: set[int] = set()
         self.forgotten: set[int] = set()
+        self.keyboards: dict[int, dict[str, Any]] = {}
         self._shapes: dict[int, dict[str, Any]] = {}
         self._last_id: collections.Counter[int] = collections.Counter()
         self._messages: dict[int, dict[int, dict[str, Any]]] = {}
+        self._versions: dict[int, int] = {}
 
     def reachable(self, chat_id: int) -> dict[str, Any]:
         """The chat's Telegram shape, or the 400/403 Telegram gives for a send to it."""
@@ -120,11 +125,20 @@ class Chats:
         return self.shape(chat_id)
 
     def shape(self, chat_id: int) -> dict[str, Any]:
-        """The chat's Telegram shape: private for positive ids, else a supergroup."""
+        """The chat's Telegram shape: as defined, else private for positive ids or a supergroup."""
         shape = self._shapes.get(chat_id)
         if shape is None:
             shape = self._shapes[chat_id] = _chat_shape(chat_id)
         return shape
+
+    def define(self, shape: dict[str, Any]) -> None:
+        """Give a chat its Telegram shape (a sandbox user's private chat, a group's title)."""
+        self._shapes[int(shape["id"])] = shape
+        self.touch(int(shape["id"]))
+
+    def known(self) -> list[dict[str, Any]]:
+        """Every chat seen so far, in the order they appeared."""
+        return list(self._shapes.values())
 
     def add(self, chat_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Give `message` the chat's next message_id and remember it."""
@@ -132,6 +146,7 @@ class Chats:
         message["message_id"] = self._last_id[chat_id]
         if self.keep_messages:
             self._messages.setdefault(chat_id, {})[message["message_id"]] = message
+            self.touch(chat_id)
         return message
 
     def observe(self, chat_id: int, message_id: int) -> None:
@@ -140,15 +155,28 @@ class Chats:
             self._last_id[chat_id] = message_id
 
     def get(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
-        """A message the bot sent, if it is still there."""
+        """A message of the chat, if it is still there."""
         return self._messages.get(chat_id, {}).get(message_id)
 
     def delete(self, chat_id: int, message_id: int) -> None:
         """Remove a message from what the user sees."""
-        self._messages.get(chat_id, {}).pop(message_id, None)
+        if self._messages.get(chat_id, {}).pop(message_id, None) is not None:
+            self.touch(chat_id)
+
+    def touch(self, chat_id: int) -> None:
+        """Note that what the chat shows changed (a message came, was edited or deleted)."""
+        self._versions[chat_id] = self.feed.bump()
+
+    def version(self, chat_id: int) -> int:
+        """The feed version of the chat's latest change (0: never changed)."""
+        return self._versions.get(chat_id, 0)
 
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The bot's messages still in the chat, oldest first."""
+        return [m for m in self.history(chat_id) if m.get("from", {}).get("is_bot")]
+
+    def history(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message still in the chat, the users' and the bot's, oldest first."""
         return list(self._messages.get(chat_id, {}).values())
 
 
@@ -156,69 +184,6 @@ def _chat_shape(chat_id: int) -> dict[str, Any]:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
     return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
-
-
-class Updates:
-    """The getUpdates queue: update ids, confirmation by offset and long polling."""
-
-    def __init__(self) -> None:
-        self._queue: collections.deque[dict[str, Any]] = collections.deque()
-        self._next_id = 1
-        self._arrived = asyncio.Event()
-        self._closed = False
-
-    def __len__(self) -> int:
-        return len(self._queue)
-
-    def push(self, update: dict[str, Any]) -> int:
-        """Queue an update, giving it the next update_id unless it has one; wake long polls."""
-        update_id = update.setdefault("update_id", self._next_id)
-        self._next_id = max(self._next_id, update_id + 1)
-        self._queue.append(update)
-        self._wake()
-        return int(update_id)
-
-    def confirm(self, offset: int) -> int:
-        """Drop updates before `offset` (negative: keep only the last -offset); count them."""
-        before = len(self._queue)
-        if offset < 0:
-            while len(self._queue) > -offset:
-                self._queue.popleft()
-        else:
-            while self._queue and self._queue[0]["update_id"] < offset:
-                self._queue.popleft()
-        return before - len(self._queue)
-
-    def clear(self) -> None:
-        """Drop every pending update (drop_pending_updates)."""
-        self._queue.clear()
-
-    async def wait(self, limit: int, timeout: float) -> list[dict[str, Any]]:
-        """Up to `limit` updates, waiting at most `timeout` seconds for the first to arrive."""
-        deadline = time.monotonic() + timeout
-        while not self._queue and not self._closed:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except TimeoutError:
-                break
-        return [self._queue[index] for index in range(min(limit, len(self._queue)))]
-
-    def reopen(self) -> None:
-        """Let long polls wait again (the emulator is starting)."""
-        self._closed = False
-
-    def close(self) -> None:
-        """Answer every long poll now (the emulator is stopping)."""
-        self._closed = True
-        self._wake()
-
-    def _wake(self) -> None:
-        # A fresh event per arrival: waiters hold the old one, which stays set for them.
-        self._arrived.set()
-        self._arrived = asyncio.Event()
 
 
 @dataclass
@@ -230,4 +195,13 @@ class World:
     webhook: WebhookState = field(default_factory=WebhookState)
     updates: Updates = field(default_factory=Updates)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    pre_checkouts: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    files: Files = field(init=False)
+    journal: Journal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = Files(keep=self.chats.keep_messages)
+        self.journal = Journal(self.chats.feed)

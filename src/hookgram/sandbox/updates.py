@@ -15,6 +15,8 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
 _DEFAULT_MAX_CONNECTIONS = 40
 _MAX_UPDATES = 100
+# Telegram sends these only when allowed_updates names them.
+_ON_REQUEST_ONLY = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 async def set_webhook(world: World, bot: BotIdentity, args: Args) -> Described:
@@ -42,6 +44,7 @@ async def set_webhook(world: World, bot: BotIdentity, args: Args) -> Described:
     webhook.ip_address = args.text("ip_address") or None
     webhook.certificate = certificate[1] if isinstance(certificate, tuple) else None
     webhook.has_custom_certificate = webhook.certificate is not None
+    world.updates.nudge.set()
     return Described(True, "Webhook is already set" if already else "Webhook was set")
 
 
@@ -65,6 +68,9 @@ async def get_updates(world: World, bot: BotIdentity, args: Args) -> list[dict[s
             "Conflict: can't use getUpdates method while webhook is active; "
             "use deleteWebhook to delete the webhook first",
         )
+    if "allowed_updates" in args.params:
+        # As on Telegram, the list applies from now on and is shared with the webhook's.
+        world.webhook.allowed_updates = _allowed_updates(args)
     offset = args.integer("offset", 0) or 0
     if offset:
         confirmed = world.updates.confirm(offset)
@@ -76,12 +82,59 @@ async def get_updates(world: World, bot: BotIdentity, args: Args) -> list[dict[s
 
 
 def enqueue(world: World, update: dict[str, Any]) -> int:
-    """Queue an update for getUpdates and count it as pending; returns its update_id."""
+    """Queue an update for the webhook or getUpdates; returns its update_id.
+
+    An update of a type the bot did not ask for (allowed_updates) is dropped, as on Telegram.
+    """
     message = update.get("message")
     if isinstance(message, dict) and "chat" in message and "message_id" in message:
         world.chats.observe(int(message["chat"]["id"]), int(message["message_id"]))
-    world.webhook.pending_update_count += 1
-    return world.updates.push(update)
+    kind = update_kind(update)
+    wanted = kind is None or kind in allowed_kinds(world.webhook.allowed_updates)
+    if not wanted:
+        update_id = world.updates.next_id(update)
+    else:
+        world.webhook.pending_update_count += 1
+        update_id = world.updates.push(update)
+    if world.chats.keep_messages:
+        dropped = None if wanted else "not in allowed_updates, so Telegram would not send it"
+        shown = {"update_id": update_id, **update}  # Telegram's order: update_id first
+        world.journal.add("update", update_chat(update), update=shown, dropped=dropped)
+    return update_id
+
+
+def update_kind(update: dict[str, Any]) -> str | None:
+    """The update's type: its one field besides update_id (None for a bare test update)."""
+    return next((key for key in update if key != "update_id"), None)
+
+
+def allowed_kinds(allowed: list[str] | None) -> frozenset[str] | _Everything:
+    """The update types delivered for an allowed_updates value (empty: the default set)."""
+    if allowed:
+        return frozenset(allowed)
+    return _Everything()
+
+
+def update_chat(update: dict[str, Any]) -> int | None:
+    """The chat an update belongs to, if any (a callback's message's chat included)."""
+    for payload in update.values():
+        if not isinstance(payload, dict):
+            continue
+        for holder in (payload, payload.get("message")):
+            chat = holder.get("chat") if isinstance(holder, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+        sender = payload.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return int(sender["id"])
+    return None
+
+
+class _Everything:
+    """Every update type except those Telegram sends only on request."""
+
+    def __contains__(self, kind: object) -> bool:
+        return kind not in _ON_REQUEST_ONLY
 
 
 def _remove_webhook(world: World) -> Described:

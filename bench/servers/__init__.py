@@ -1,0 +1,1 @@
+"""The comparison servers, each a script run as its own process: `python -m bench.servers.X`."""

@@ -1,0 +1,63 @@
+"""The benchmark, run once in its tiny mode so it cannot rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.targets import ALL
+
+ROOT = Path(__file__).resolve().parents[2]
+SUSTAINED_COLUMNS = {
+    "acks_per_s",
+    "p50_ms",
+    "p99_ms",
+    "replies_per_s",
+    "backlog_at_end",
+    "idle_rss_mib",
+    "peak_rss_mib",
+    "cpu_share",
+}
+BURST_COLUMNS = {"acked", "ack_seconds", "drain_seconds", "idle_rss_mib", "peak_rss_mib"}
+
+
+class TestBenchSmoke:
+    def test_tiny_run_reports_every_server_and_column(self, tmp_path: Path) -> None:
+        """`python -m bench.run --tiny` completes and reports every server, row and column."""
+        output = tmp_path / "results.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        results = json.loads(output.read_text())
+
+        sustained = {(r["server"], r["connections"]): r for r in results["summary"]["sustained"]}
+        assert set(sustained) == {(s, c) for s in ALL for c in (40, 100)}
+        for row in sustained.values():
+            assert set(row) >= SUSTAINED_COLUMNS
+            assert row["acks_per_s"] > 0
+        assert {s for s, _ in sustained if sustained[s, 100]["replies_per_s"] is not None} == {
+            "hookgram",
+            "aiogram",
+            "ptb",
+        }
+        bursts = {r["server"]: r for r in results["burst"]}
+        assert set(bursts) == set(ALL)
+        for row in bursts.values():
+            assert set(row) >= BURST_COLUMNS
+            assert row["acked"] == results["config"]["burst"]
+        assert bursts["hookgram"]["drained"]
+        assert bursts["hookgram"]["replies"] >= 100
+        assert {v["target"] for v in results["summary"]["targets"]} >= {
+            "acks/s ≥ 5× reference",
+            "acks/s ≥ 0.3× ceiling",
+        }
+        for server in ALL:
+            assert f"| {server} | 100 |" in done.stdout
