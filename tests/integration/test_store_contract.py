@@ -33,7 +33,9 @@ async def store(store_url: str) -> AsyncIterator[InboxStore]:
     """An inbox store at the head schema revision."""
     engine = create_engine(load_settings(database_url=store_url).database_url)
     await upgrade(engine)
-    yield InboxStore(engine)
+    inbox = InboxStore(engine)
+    yield inbox
+    await inbox.close()
     await engine.dispose()
 
 
@@ -90,6 +92,17 @@ class TestStoreContract:
         assert await claimed(store, "w2") == []
         assert await finish(store, "a1") == 1
         assert await claimed(store, "w2") == ["a2"]
+
+    async def test_one_step_finishes_and_claims_the_next_of_the_key(
+        self, store: InboxStore
+    ) -> None:
+        """A worker step that records a row's outcome can claim that key's next row at once."""
+        await store.put_many([new("a1", "A"), new("a2", "A")], NOW)
+        [first] = await store.claim("w1", 10, NOW, LEASE)
+        done = Outcome(first.id, Status.DONE, NOW)
+        recorded, claimed = await store.finish_and_claim("w1", [done], NOW + 1, 10, LEASE)
+        assert recorded == 1
+        assert [(e.dedup_key, e.lease_owner) for e in claimed] == [("a2", "w1")]
 
     async def test_a_given_up_row_does_not_block_its_key(self, store: InboxStore) -> None:
         """After a row is dead or failed, the next row of its key is claimable."""
