@@ -47,6 +47,7 @@ async def work(
                 "between machines with PostgreSQL (HOOKGRAM_DATABASE_URL=postgresql://…)"
             )
         store = InboxStore(engine)
+        stack.push_async_callback(store.close)
         # A rejected token would turn every update dead: check it before claiming any.
         async with aiohttp.ClientSession() as http:
             me = await with_retries(

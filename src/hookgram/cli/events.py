@@ -173,7 +173,11 @@ async def _store(settings: Settings) -> AsyncIterator[InboxStore]:
     engine = create_engine(settings.database_url)
     try:
         await prepare_schema(engine, migrate=False)  # a stale schema is refused, not upgraded
-        yield InboxStore(engine)
+        store = InboxStore(engine)
+        try:
+            yield store
+        finally:
+            await store.close()
     finally:
         await engine.dispose()
 
