@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from bench.load import SECRET_HEADER, WRONG_SECRET
 from bench.targets import Launch, clean_environment
@@ -92,11 +93,10 @@ class Emulator:
         self._log.close()
 
 
-class Server:
-    """A server under test, started pinned to its CPU; ready once it answers HTTP."""
+class Process:
+    """A hookgram or server process of the run, logging to a file; stopped with SIGTERM."""
 
-    def __init__(self, launch: Launch, port: int, cpu: int | None, log: Path) -> None:
-        self.port = port
+    def __init__(self, launch: Launch, cpu: int | None, log: Path) -> None:
         self.log = log
         self._log = log.open("w")
         self._process = subprocess.Popen(
@@ -106,30 +106,51 @@ class Server:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        self.pid = self._process.pid  # taskset execs, so this is the server itself
-
-    def wait_ready(self) -> None:
-        """Wait until a refused POST (wrong secret) gets any HTTP answer."""
-        deadline = time.monotonic() + _READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the server exited early; see {self.log}")
-            if self._answers():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer within {_READY_TIMEOUT:g}s; see {self.log}")
+        self.pid = self._process.pid  # taskset execs, so this is the process itself
 
     def memory(self) -> tuple[float, float]:
         """(current RSS, peak RSS) in MiB."""
         return memory_mib(self.pid)
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server used so far (its busy share of the core)."""
+        """User + system CPU time the process used so far."""
         return cpu_seconds(self.pid)
 
     def alive(self) -> bool:
         """Whether the process still runs."""
         return self._process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after two seconds; closes the log."""
+        _stop(self._process)
+        self._log.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class Server(Process):
+    """A server under test, started pinned to its CPU; ready once it answers HTTP."""
+
+    def __init__(self, launch: Launch, port: int, cpu: int | None, log: Path) -> None:
+        super().__init__(launch, cpu, log)
+        self.port = port
+
+    def wait_ready(self) -> None:
+        """Wait until a refused POST (wrong secret) gets any HTTP answer."""
+        deadline = time.monotonic() + _READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"the server exited early; see {self.log}")
+            if self._answers():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer within {_READY_TIMEOUT:g}s; see {self.log}")
 
     def _answers(self) -> bool:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
@@ -146,15 +167,6 @@ class Server:
         finally:
             connection.close()
         return True
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        _stop(self._process)
-        self._log.close()
 
 
 def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:

@@ -37,12 +37,14 @@ def median(values: Iterable[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def ratio_median(rows: Sequence[Row], metric: str, base: str) -> float | None:
-    """Median over repetitions of hookgram's ``metric`` / ``base``'s, pairing same-run rows."""
+def ratio_median(
+    rows: Sequence[Row], metric: str, base: Any, *, key: str = "server", of: Any = HOOKGRAM
+) -> float | None:
+    """Median over repetitions of ``of``'s ``metric`` / ``base``'s, pairing same-run rows."""
     ratios = []
     for repetition in sorted({r["repetition"] for r in rows}):
-        pair = {r["server"]: r[metric] for r in rows if r["repetition"] == repetition}
-        mine, other = pair.get(HOOKGRAM), pair.get(base)
+        pair = {r[key]: r[metric] for r in rows if r["repetition"] == repetition}
+        mine, other = pair.get(of), pair.get(base)
         if mine is not None and other:
             ratios.append(mine / other)
     return median(ratios)
@@ -63,7 +65,13 @@ def summarise(results: Row) -> Row:
             if rows:
                 table.append(_medians(rows, server, connections, sustained))
     burst_table = [_burst_medians(server, bursts) for server in servers if _of(bursts, server)]
-    return {"sustained": table, "burst": burst_table, "targets": _verdicts(sustained, bursts)}
+    workers = results.get("workers", [])
+    return {
+        "sustained": table,
+        "burst": burst_table,
+        "targets": _verdicts(sustained, bursts),
+        "workers": [_workers_medians(n, workers) for n in sorted({r["workers"] for r in workers})],
+    }
 
 
 def _of(rows: Sequence[Row], server: str) -> list[Row]:
@@ -106,6 +114,27 @@ def _burst_medians(server: str, bursts: Sequence[Row]) -> Row:
     return row
 
 
+def _workers_medians(count: int, every: Sequence[Row]) -> Row:
+    rows = [r for r in every if r["workers"] == count]
+    rates = [r["rate"] for r in rows if r["rate"] is not None]
+    metrics = (
+        "rate",
+        "worker_cpu_ms_per_update",
+        "peak_rss_mib",
+        "receiver_acks_per_s",
+        "load_average",
+    )
+    return {
+        "workers": count,
+        "backlog": rows[0]["backlog"],
+        **{m: median(r[m] for r in rows) for m in metrics},
+        "rate_min": min(rates, default=None),
+        "rate_max": max(rates, default=None),
+        "vs_one_worker": ratio_median(every, "rate", 1, key="workers", of=count),
+        "drained": all(r["drained"] for r in rows),
+    }
+
+
 def _verdicts(sustained: Sequence[Row], bursts: Sequence[Row]) -> list[Row]:
     at = [r for r in sustained if r["connections"] == TARGET_CONNECTIONS]
     verdicts = []
@@ -130,7 +159,16 @@ def _verdict(name: str, value: float | None, bound: float, at_least: bool) -> Ro
 
 
 def markdown(results: Row) -> str:
-    """The tables of docs/performance.md."""
+    """The tables of docs/performance.md: the servers side by side, and the workers."""
+    sections = []
+    if results["sustained"] or results["burst"]:
+        sections.append(_comparison(results))
+    if results["summary"].get("workers"):
+        sections.append(_workers(results))
+    return "\n\n".join(sections)
+
+
+def _comparison(results: Row) -> str:
     summary = results["summary"]
     lines = [
         "| server | conns | acks/s | p50 / p99 ms | replies/s | backlog@end | RSS idle→peak MiB "
@@ -195,6 +233,28 @@ def _burst_line(row: Row) -> str:
         f"| {_num(row['idle_rss_mib'])}→{_num(row['peak_rss_mib'])} | {_num(row['growth_mib'])} "
         f"| {versus} | {_num(row['load_average'], 1)} |"
     )
+
+
+def _workers(results: Row) -> str:
+    config = results["config"]["workers"]
+    lines = [
+        f"Workers: {config['backlog']:,} updates over {config['chats']:,} chats on PostgreSQL, "
+        f"posted through one receiver ({config['connections']} connections), then drained by "
+        "N `hookgram worker` processes.",
+        "",
+        "| workers | backlog | processing rate updates/s (min–max) | × one worker "
+        "| worker CPU ms/update | peak RSS per worker MiB | receiver acks/s | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["summary"]["workers"]:
+        lines.append(
+            f"| {row['workers']} | {row['backlog']:,}{'' if row['drained'] else ' (not drained)'} "
+            f"| {_num(row['rate'])} ({_num(row['rate_min'])}–{_num(row['rate_max'])}) "
+            f"| {_num(row['vs_one_worker'], 2)} | {_num(row['worker_cpu_ms_per_update'], 2)} "
+            f"| {_num(row['peak_rss_mib'])} | {_num(row['receiver_acks_per_s'])} "
+            f"| {_num(row['load_average'], 1)} |"
+        )
+    return "\n".join(lines)
 
 
 def _num(value: float | None, digits: int = 0) -> str:

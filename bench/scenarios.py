@@ -131,7 +131,7 @@ def burst(bench: Bench, name: str) -> dict[str, Any]:
         time.sleep(_SETTLE)
         idle, _ = server.memory()
         load_avg = os.getloadavg()[0]
-        watch = _Watch(bench.emulator, server)
+        watch = Watch(bench.emulator, server)
         cpu_at_start, start = server.cpu_seconds(), time.monotonic()
         load = bench.load(server, plan.burst_connections, first_id, plan.burst_chats)
         result = load.run(plan.drain_timeout, limit=plan.burst, timeout=30.0)
@@ -174,15 +174,17 @@ class _Sample:
     cpu_seconds: float
 
 
-class _Watch:
-    """Samples replies and RSS in the background while a burst is posted and drained."""
+class Watch:
+    """Samples replies (and a server's RSS) in the background while a backlog drains."""
 
-    def __init__(self, emulator: Emulator, server: Server) -> None:
+    def __init__(self, emulator: Emulator, server: Server | None = None) -> None:
         self._emulator = emulator
         self._server = server
         self._base = emulator.replies()
         self.replies = 0
         self.last_reply_at = time.monotonic()
+        # The first sample that saw replies: (when, how many by then).
+        self.first: tuple[float, int] | None = None
         self.peak_rss = 0.0
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -196,6 +198,12 @@ class _Watch:
             time.sleep(_POLL)
         return None
 
+    def rate(self) -> float | None:
+        """Replies per second from the first sample that saw replies to the last reply."""
+        if self.first is None or self.last_reply_at <= self.first[0]:
+            return None
+        return (self.replies - self.first[1]) / (self.last_reply_at - self.first[0])
+
     def stop(self) -> None:
         """End the sampling."""
         self._stopped.set()
@@ -206,5 +214,8 @@ class _Watch:
             replies = self._emulator.replies() - self._base
             if replies != self.replies:
                 self.replies, self.last_reply_at = replies, time.monotonic()
-            self.peak_rss = max(self.peak_rss, self._server.memory()[0])
+                if self.first is None:
+                    self.first = (self.last_reply_at, replies)
+            if self._server is not None:
+                self.peak_rss = max(self.peak_rss, self._server.memory()[0])
             time.sleep(_POLL)

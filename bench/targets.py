@@ -56,11 +56,12 @@ def launch(name: str, context: Context) -> Launch:
     if name == PTB:
         return Launch([python, "-m", "bench.servers.ptb_echo", *with_api])
     if name == HOOKGRAM:
-        return Launch([python, "-m", "hookgram", "run"], _hookgram_env(context))
+        return Launch([python, "-m", "hookgram", "run"], hookgram_env(context))
     raise ValueError(f"unknown server {name!r}; choose from {', '.join(ALL)}")
 
 
-def _hookgram_env(context: Context) -> dict[str, str]:
+def hookgram_env(context: Context) -> dict[str, str]:
+    """The environment of a hookgram process (``run``, ``run --no-worker`` or ``worker``)."""
     database = context.database_url or f"sqlite:///{context.folder / 'inbox.db'}"
     return {
         "BOT_TOKEN": context.token,
@@ -70,6 +71,8 @@ def _hookgram_env(context: Context) -> dict[str, str]:
         "HOOKGRAM_API_URL": context.api_url,
         "HOOKGRAM_SECRET_TOKEN": context.secret,
         "HOOKGRAM_DATABASE_URL": database,
+        # A fresh SQLite file is migrated anyway; a PostgreSQL database only when asked.
+        "HOOKGRAM_MIGRATE": "true",
         # The address check stays on (its cost is part of the ack), with loopback allowed.
         "HOOKGRAM_ALLOWED_IPS": "127.0.0.1/32",
         **context.hookgram_env,

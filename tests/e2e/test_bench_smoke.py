@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.targets import ALL
 
 ROOT = Path(__file__).resolve().parents[2]
+BENCH = (sys.executable, "-m", "bench.run")
 SUSTAINED_COLUMNS = {
     "acks_per_s",
     "p50_ms",
@@ -61,3 +62,42 @@ class TestBenchSmoke:
         }
         for server in ALL:
             assert f"| {server} | 100 |" in done.stdout
+
+    def test_tiny_workers_run_drains_with_each_worker_count(self, tmp_path: Path) -> None:
+        """`--tiny --workers 1,2` drains a backlog on throwaway PostgreSQL by 1, then 2 workers."""
+        output = tmp_path / "results.json"
+        done = subprocess.run(
+            [*BENCH, "--tiny", "--workers", "1,2", "--output", str(output)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        results = json.loads(output.read_text())
+
+        assert results["sustained"] == results["burst"] == []
+        rows = {row["workers"]: row for row in results["workers"]}
+        assert set(rows) == {1, 2}
+        for row in rows.values():
+            assert row["rate"] > 0
+            assert row["drained"] is True
+            assert row["replies"] == row["acked"] == row["backlog"]
+            assert row["worker_cpu_ms_per_update"] > 0
+        assert [row["workers"] for row in results["summary"]["workers"]] == [1, 2]
+        assert "| 2 | 500 |" in done.stdout
+
+    def test_workers_on_sqlite_is_a_one_line_error(self, tmp_path: Path) -> None:
+        """`--workers` with a SQLite database exits with one line asking for PostgreSQL."""
+        done = subprocess.run(
+            [*BENCH, "--workers", "1,2", "--database-url", f"sqlite:///{tmp_path / 'inbox.db'}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1
+        assert done.stderr.strip().count("\n") == 0
+        assert "several worker processes need PostgreSQL" in done.stderr
