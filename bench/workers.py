@@ -82,8 +82,8 @@ class Drain:
     replies: int
     rate: float | None
     drained: bool
-    seconds: float
-    cpu_seconds: float
+    drain_seconds: float
+    worker_cpu_seconds: float
     peak_rss_mib: float
 
 
@@ -102,7 +102,7 @@ def measure(rig: Rig, count: int) -> dict[str, Any]:
         "acked": posted.acked,
         "receiver_acks_per_s": posted.acks_per_second,
         **asdict(drain),
-        "worker_cpu_ms_per_update": drain.cpu_seconds * 1000 / replies if replies else None,
+        "worker_cpu_ms_per_update": drain.worker_cpu_seconds * 1000 / replies if replies else None,
         "load_average": load_average,
     }
 
@@ -146,8 +146,8 @@ def drain_backlog(rig: Rig, context: Context, count: int, backlog: int) -> Drain
         rate=watch.rate(),
         drained=last is not None,
         # Not drained by the deadline: the elapsed time is a lower bound, flagged as such.
-        seconds=(time.monotonic() if last is None else last) - opened,
-        cpu_seconds=cpu,
+        drain_seconds=(time.monotonic() if last is None else last) - opened,
+        worker_cpu_seconds=cpu,
         peak_rss_mib=peak,
     )
 
