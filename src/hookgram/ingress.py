@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -23,6 +24,9 @@ Observe = Callable[[str, int, float], None]
 
 # Refusals after which the rest of the request is not read: the connection is closed instead.
 _CLOSE_AFTER = frozenset({408, 413})
+# Client addresses remembered per TCP peer that is not a trusted proxy (its headers never
+# matter, so the peer alone decides); a server sees few distinct peers.
+_REMEMBERED_PEERS = 4096
 
 
 def build_app(
@@ -47,6 +51,7 @@ class _Limits:
     max_body_bytes: int
     client_timeout: float
     proxies: AllowList
+    direct_peers: dict[str, str | None] = field(default_factory=dict)
 
 
 def _receiver(
@@ -61,7 +66,7 @@ def _receiver(
 
     async def answer(request: web.Request) -> web.Response:
         try:
-            client = _client(request, limits.proxies)
+            client = _client(request, limits)
             body = await _read_body(request, limits.max_body_bytes, limits.client_timeout)
         except Rejected as exc:
             # Sources log their own refusals; these happen before a source sees the request.
@@ -94,13 +99,21 @@ def _receiver(
     return receive
 
 
-def _client(request: web.Request, proxies: AllowList) -> str | None:
+def _client(request: web.Request, limits: _Limits) -> str | None:
     """The client address, read through trusted proxies; Rejected(403) for a bad header."""
+    peer = request.remote
+    if peer is not None and peer in limits.direct_peers:
+        return limits.direct_peers[peer]
     try:
-        address = client_address(request.remote, request.headers, proxies)
+        address = client_address(peer, request.headers, limits.proxies)
     except ForwardingError as exc:
         raise Rejected(403, f"malformed forwarding header: {exc}") from None
-    return None if address is None else str(address)
+    client = None if address is None else str(address)
+    if peer is not None and not limits.proxies.allows(peer):
+        if len(limits.direct_peers) >= _REMEMBERED_PEERS:
+            limits.direct_peers.clear()
+        limits.direct_peers[peer] = client
+    return client
 
 
 def _refusal(exc: Rejected) -> web.Response:
@@ -115,8 +128,10 @@ async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
         raise Rejected(413, f"body larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
+    # A small body usually arrives with the headers: then there is nothing to time out.
+    deadline = contextlib.nullcontext() if request.content.is_eof() else asyncio.timeout(timeout)
     try:
-        async with asyncio.timeout(timeout):
+        async with deadline:
             async for chunk in request.content.iter_any():
                 size += len(chunk)
                 if size > limit:

@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from multidict import MultiMapping
 
@@ -16,6 +16,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 TELEGRAM_NETWORKS = ("149.154.160.0/20", "91.108.4.0/22")
+
+# Verdicts an allow-list remembers per address text; a server sees few distinct senders.
+_REMEMBERED = 4096
 
 # One ``for=`` parameter of an RFC 7239 element: a token or a quoted string.
 _FORWARDED_FOR = re.compile(r'(?:^|;)\s*for\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*)\s*(?=;|$)', re.I)
@@ -55,6 +58,9 @@ class AllowList:
     """A set of networks an address may come from."""
 
     networks: tuple[Network, ...]
+    _verdicts: dict[str, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def parse(cls, values: Iterable[str], *, setting: str) -> AllowList:
@@ -75,7 +81,16 @@ class AllowList:
 
     def allows(self, address: str | Address | None) -> bool:
         """True when ``address`` (text or parsed) lies in one of the networks."""
-        parsed = parse_address(address) if isinstance(address, str) or address is None else address
+        if isinstance(address, str):
+            verdict = self._verdicts.get(address)
+            if verdict is None:
+                if len(self._verdicts) >= _REMEMBERED:
+                    self._verdicts.clear()
+                verdict = self._verdicts[address] = self._contains(parse_address(address))
+            return verdict
+        return self._contains(address)
+
+    def _contains(self, parsed: Address | None) -> bool:
         if parsed is None:
             return False
         return any(parsed.version == net.version and parsed in net for net in self.networks)

@@ -34,6 +34,15 @@ class TestAllowList:
         assert allow.allows("198.51.100.7")
         assert not allow.allows("198.51.100.8")
 
+    def test_verdicts_stay_right_when_asked_again_and_past_what_is_remembered(self) -> None:
+        """Repeated and many distinct senders get the same verdicts as the first time."""
+        allow = AllowList.parse(["10.0.0.0/20"], setting="X")
+        addresses = [f"10.0.{i // 256}.{i % 256}" for i in range(5000)]  # 10.0.0.0-10.0.19.135
+        first = [allow.allows(a) for a in addresses]
+        again = [allow.allows(a) for a in reversed(addresses)][::-1]
+        assert first == again
+        assert first.count(True) == 4096  # 10.0.0.0/20 holds 4,096 addresses
+
     def test_bad_entry_names_the_setting(self) -> None:
         """A malformed entry is a ConfigError naming the setting and the entry."""
         with pytest.raises(ConfigError, match=r"HOOKGRAM_ALLOWED_IPS has '10\.0\.0\.300'"):
