@@ -1,4 +1,4 @@
-"""Certificates for tests: a tiny CA that issues server certificates, written as PEM files."""
+"""Certificates for tests as PEM files: self-signed ones, and a tiny CA that issues them."""
 
 from __future__ import annotations
 
@@ -108,3 +108,38 @@ def other_key(folder: Path) -> Path:
     path = folder / "other-key.pem"
     path.write_bytes(_pem_key(ec.generate_private_key(ec.SECP256R1())))
     return path
+
+
+def make_tls_files(
+    directory: Path,
+    *names: str,
+    days: int = 90,
+    start: datetime | None = None,
+    san: bool = True,
+) -> tuple[Path, Path]:
+    """A self-signed certificate for ``names`` (DNS or IP) and its key, written as PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = start or datetime.now(UTC) - timedelta(days=1)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+    )
+    if san:
+        entries: list[x509.GeneralName] = []
+        for name in names:
+            try:
+                entries.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                entries.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(entries), critical=False)
+    certificate = builder.sign(key, hashes.SHA256())
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(_pem_key(key))
+    return cert_path, key_path

@@ -3,57 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from playwright.async_api import Page
 
+from tests.chromium import chromium
 from tests.conftest import StartSandbox
 from tests.sandbox_client import tiny_png
 
-playwright = pytest.importorskip("playwright.async_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 15_000
 
 
 @pytest.fixture
-async def page() -> AsyncIterator[playwright.Page]:
+async def page() -> AsyncIterator[Page]:
     """A fresh browser page (./scripts/test installs chromium)."""
-    assert CHROMIUM.exists(), "install Debian's chromium (./scripts/test does) to run these"
-    async with playwright.async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            tab = await browser.new_page(viewport={"width": 1400, "height": 800})
-            tab.set_default_timeout(WAIT_MS)
-            yield tab
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        tab = await browser.new_page(viewport={"width": 1400, "height": 800})
+        tab.set_default_timeout(WAIT_MS)
+        yield tab
 
 
-async def open_chat(page: playwright.Page, start_sandbox: StartSandbox, app: str | None) -> None:
+async def open_chat(page: Page, start_sandbox: StartSandbox, app: str | None) -> None:
     running = await start_sandbox(app)
     await page.goto(running.page_url)
     await page.wait_for_selector("body[data-ready]")
 
 
-async def send(page: playwright.Page, text: str) -> None:
+async def send(page: Page, text: str) -> None:
     await page.fill("#text", text)
     await page.click("#send")
 
 
 class TestChatPage:
     async def test_start_shows_the_bold_greeting(
-        self, page: playwright.Page, start_sandbox: StartSandbox
+        self, page: Page, start_sandbox: StartSandbox
     ) -> None:
         """Typing /start shows the echo bot's greeting with the name in bold."""
         await open_chat(page, start_sandbox, None)
@@ -66,9 +49,7 @@ class TestChatPage:
         assert "Hello, Alice!" in await page.locator("#messages .message.bot").inner_text()
         assert await page.locator("#messages .message.mine .command").inner_text() == "/start"
 
-    async def test_photo_is_echoed(
-        self, page: playwright.Page, start_sandbox: StartSandbox
-    ) -> None:
+    async def test_photo_is_echoed(self, page: Page, start_sandbox: StartSandbox) -> None:
         """An attached photo is sent, and the bot's copy shows as a loaded image."""
         await open_chat(page, start_sandbox, None)
 
@@ -86,7 +67,7 @@ class TestChatPage:
         assert await echoed.evaluate("image => image.naturalWidth") == 4
 
     async def test_inline_button_edits_in_place(
-        self, page: playwright.Page, start_sandbox: StartSandbox
+        self, page: Page, start_sandbox: StartSandbox
     ) -> None:
         """Pressing an inline button edits the bot's message in place and shows its answer."""
         await open_chat(page, start_sandbox, "tests.bots.counter:create_router")
@@ -104,7 +85,7 @@ class TestChatPage:
         await page.locator("#toast", has_text="Counted 1").wait_for()
 
     async def test_side_panel_shows_update_and_calls(
-        self, page: playwright.Page, start_sandbox: StartSandbox
+        self, page: Page, start_sandbox: StartSandbox
     ) -> None:
         """The side panel lists the update the webhook got and the bot's calls, secrets masked."""
         running = await start_sandbox(None)
@@ -123,9 +104,7 @@ class TestChatPage:
         assert running.emulator.webhook.secret_token not in await page.content()
         assert '"secret_token": "********"' in log
 
-    async def test_pays_an_invoice(
-        self, page: playwright.Page, start_sandbox: StartSandbox
-    ) -> None:
+    async def test_pays_an_invoice(self, page: Page, start_sandbox: StartSandbox) -> None:
         """Pressing Pay on an invoice completes a Stars payment and shows the bot's thanks."""
         await open_chat(page, start_sandbox, "tests.bots.shop:create_router")
         await send(page, "/buy")

@@ -14,7 +14,7 @@ from hookgram.doctor import check_public_url, check_secret_token, check_source_s
 from hookgram.inbox.engine import create_engine
 from hookgram.inbox.store import InboxStore
 from hookgram.sandbox import BotAPIEmulator
-from tests.certificates import make_tls_files
+from tests.certs import make_tls_files
 from tests.conftest import PUBLIC_URL, TOKEN, InvokeCli
 from tests.process import HookgramProcess
 

@@ -8,23 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from hookgram.sandbox import BotAPIEmulator
+from tests.chromium import chromium
 from tests.conftest import Server, StartServer
 from tests.factories import body, message_update, user
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 INSPECTOR_TOKEN = "browser-inspector-token-0123456789"
 SHOP_SECRET = "shop-token-for-the-browser-test"
 WAIT_MS = 15_000  # for the worker and the live refresh on a loaded CI machine
@@ -33,13 +23,8 @@ WAIT_MS = 15_000  # for the worker and the live refresh on a loaded CI machine
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     """Headless Chromium (Debian's package; ./scripts/test installs it)."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def _log_in(page: Page, server: Server) -> None:

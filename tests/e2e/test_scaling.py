@@ -29,7 +29,7 @@ from tests.process import HookgramProcess, free_port, post_update
 
 CHATS = 200
 PER_CHAT = 50
-KILL_CHATS = 60  # 3,000 updates: enough to kill a worker mid-run, and the suite stays short
+
 DUPLICATE_EVERY = 20  # 5% of updates are delivered twice, to both receivers at once
 FORM_BOT = "tests.bots.form:create_router"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -198,12 +198,14 @@ class TestWorkerKilled:
         Processing is at-least-once: a row whose answer went out but whose outcome was never
         recorded (the killed worker's) is answered again, and only such rows may be.
         """
-        # Fewer slots than chats: every worker, the victim too, is busy when the kill comes.
+        # Fewer slots than chats, and every answer takes 20 ms: each worker, the victim too,
+        # holds rows whenever the kill comes, even while deliveries are slower than processing.
         cluster.env.update(HOOKGRAM_LEASE_SECONDS="2", HOOKGRAM_WORKER_CONCURRENCY="8")
+        emulator.set_delay(0.02, "sendMessage")
         ports = [await cluster.receiver(), await cluster.receiver()]
         victim, *survivors = [await cluster.worker() for _ in range(3)]
-        total = KILL_CHATS * PER_CHAT
-        delivery = asyncio.create_task(deliver(ports, KILL_CHATS, PER_CHAT))
+        total = CHATS * PER_CHAT
+        delivery = asyncio.create_task(deliver(ports, CHATS, PER_CHAT))
         await emulator.wait_for_calls("sendMessage", total // 3, timeout=300)
         database = await asyncpg.connect(postgres_url)
         try:

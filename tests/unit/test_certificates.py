@@ -14,8 +14,7 @@ from hookgram.certificates import (
     is_self_signed,
     self_signed_certificate,
 )
-from tests.certificates import make_tls_files
-from tests.certs import TinyCA, other_key
+from tests.certs import TinyCA, make_tls_files, other_key
 
 NOW = datetime.now(UTC)
 

@@ -219,7 +219,10 @@ class InboxStore:
         status: Status | None = None,
         forget_deliveries: bool = False,
     ) -> int:
-        """Make finished rows pending again (replay, retry of dead rows); returns the count.
+        """Make the matching rows pending and due now, attempts reset; returns the count.
+
+        Used to replay a row or retry dead ones: callers pass ``ids`` or ``status``. A row
+        being processed is never touched; a pending row waiting for a retry becomes due now.
 
         A retry resends only to the chats a notification has not reached yet; a replay
         (``forget_deliveries``) sends to every chat again.
