@@ -17,7 +17,7 @@ _MARK = "BENCH_RESULT "
 _STOP = "BENCH_LIMIT_REACHED"
 
 # A text message with a mention and a URL entity, as Telegram posts it (~450 bytes).
-_UPDATE = (
+UPDATE_TEMPLATE = (
     '{"update_id":%d,"message":{"message_id":%d,"from":{"id":%d,"is_bot":false,'
     '"first_name":"Bench","last_name":"User","username":"bench_user","language_code":"en"},'
     '"chat":{"id":%d,"first_name":"Bench","last_name":"User","username":"bench_user",'
@@ -123,7 +123,7 @@ class Load:
             "first": self.first_update_id,
             "chats": self.chats,
             "limit": limit,
-            "template": _UPDATE,
+            "template": UPDATE_TEMPLATE,
             "header": SECRET_HEADER,
             "secret": self.secret,
             "wrong": WRONG_SECRET,

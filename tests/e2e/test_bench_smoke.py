@@ -101,3 +101,19 @@ class TestBenchSmoke:
         assert done.returncode == 1
         assert done.stderr.strip().count("\n") == 0
         assert "several worker processes need PostgreSQL" in done.stderr
+
+    def test_floor_reports_aiogram_cost_per_update(self) -> None:
+        """`python -m bench.floor` answers every update it feeds and reports its CPU cost."""
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.floor", "--updates", "300"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout)
+        assert result["updates"] == 270  # the first tenth warms up
+        assert result["updates_per_s"] > 0
+        assert result["cpu_ms_per_update"] > 0
