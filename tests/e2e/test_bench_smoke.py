@@ -10,7 +10,6 @@ from pathlib import Path
 from bench.targets import ALL
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH = (sys.executable, "-m", "bench.run")
 SUSTAINED_COLUMNS = {
     "acks_per_s",
     "p50_ms",
@@ -24,18 +23,23 @@ SUSTAINED_COLUMNS = {
 BURST_COLUMNS = {"acked", "ack_seconds", "drain_seconds", "idle_rss_mib", "peak_rss_mib"}
 
 
+def python_module(*argv: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -m ARGV` from the repository root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class TestBenchSmoke:
     def test_tiny_run_reports_every_server_and_column(self, tmp_path: Path) -> None:
         """`python -m bench.run --tiny` completes and reports every server, row and column."""
         output = tmp_path / "results.json"
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
+        done = python_module("bench.run", "--tiny", "--output", str(output), timeout=240)
         assert done.returncode == 0, done.stderr[-3000:]
         results = json.loads(output.read_text())
 
@@ -66,13 +70,8 @@ class TestBenchSmoke:
     def test_tiny_workers_run_drains_with_each_worker_count(self, tmp_path: Path) -> None:
         """`--tiny --workers 1,2` drains a backlog on throwaway PostgreSQL by 1, then 2 workers."""
         output = tmp_path / "results.json"
-        done = subprocess.run(
-            [*BENCH, "--tiny", "--workers", "1,2", "--output", str(output)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
+        done = python_module(
+            "bench.run", "--tiny", "--workers", "1,2", "--output", str(output), timeout=180
         )
         assert done.returncode == 0, done.stderr[-3000:]
         results = json.loads(output.read_text())
@@ -90,13 +89,13 @@ class TestBenchSmoke:
 
     def test_workers_on_sqlite_is_a_one_line_error(self, tmp_path: Path) -> None:
         """`--workers` with a SQLite database exits with one line asking for PostgreSQL."""
-        done = subprocess.run(
-            [*BENCH, "--workers", "1,2", "--database-url", f"sqlite:///{tmp_path / 'inbox.db'}"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        done = python_module(
+            "bench.run",
+            "--workers",
+            "1,2",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'inbox.db'}",
             timeout=60,
-            check=False,
         )
         assert done.returncode == 1
         assert done.stderr.strip().count("\n") == 0
@@ -104,14 +103,7 @@ class TestBenchSmoke:
 
     def test_floor_reports_aiogram_cost_per_update(self) -> None:
         """`python -m bench.floor` answers every update it feeds and reports its CPU cost."""
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.floor", "--updates", "300"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = python_module("bench.floor", "--updates", "300", timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
         result = json.loads(done.stdout)
         assert result["updates"] == 270  # the first tenth warms up
