@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import tempfile
@@ -31,6 +30,7 @@ from bench.load import UPDATE_TEMPLATE
 from bench.processes import Emulator
 from hookgram.bot_session import LeanSession
 from hookgram.bots.echo import create_router
+from hookgram.service import tune_garbage_collection
 
 TOKEN = "123456:BENCH-TOKEN"
 CONCURRENCY = 64
@@ -67,9 +67,7 @@ async def measure(api_url: str, updates: int, chats: int) -> dict[str, float]:
 
         await asyncio.gather(*(slot() for _ in range(CONCURRENCY)))
 
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 1000)  # as `hookgram run` and `hookgram worker` do
+    tune_garbage_collection()  # as `hookgram run` and `hookgram worker` do
     warm = max(1, updates // WARMUP_SHARE)
     try:
         await feed(bodies[:warm])

@@ -236,6 +236,12 @@ async def start_worker(
     )
     if store.engine.dialect.name == "postgresql":
         await stack.enter_async_context(InboxListener(store.engine, worker.wake))
+    tune_garbage_collection()
+    return worker, dispatcher.resolve_used_update_types()
+
+
+def tune_garbage_collection() -> None:
+    """Settle the cyclic GC for processing updates, once aiogram and the app are imported."""
     # aiogram leaves ~190k long-lived objects after import; freezing them keeps the cyclic
     # GC from rescanning them on every collection (the benchmark's p99 comes from this).
     gc.collect()
@@ -244,7 +250,6 @@ async def start_worker(
     # every 20,000 allocations instead of 700 cut the worker's CPU per update by ~6 % in the
     # benchmark (docs/performance.md), the frozen start-up objects are never rescanned.
     gc.set_threshold(20_000, 50, 1000)
-    return worker, dispatcher.resolve_used_update_types()
 
 
 def _security_checks(settings: Settings) -> ServerTLS | None:
