@@ -202,13 +202,8 @@ def _comparison(results: Row) -> str:
 
 
 def _sustained_line(row: Row) -> str:
-    ref = row.get("vs_reference")
     ceiling = row.get("vs_ceiling")
-    versus = (
-        "–"
-        if ref is None
-        else " · ".join(_num(ref[m], 2) for m in ("acks_per_s", "p99_ms", "replies_per_s"))
-    )
+    versus = _versus(row, ("acks_per_s", "p99_ms", "replies_per_s"))
     return (
         f"| {row['server']} | {row['connections']} | {_num(row['acks_per_s'])} "
         f"| {_num(row['p50_ms'], 1)} / {_num(row['p99_ms'], 1)} | {_num(row['replies_per_s'])} "
@@ -219,13 +214,14 @@ def _sustained_line(row: Row) -> str:
     )
 
 
-def _burst_line(row: Row) -> str:
+def _versus(row: Row, metrics: tuple[str, ...]) -> str:
+    """The row's ratios to the reference for ``metrics``, "a · b · c", or "–" for others."""
     ref = row.get("vs_reference")
-    versus = (
-        "–"
-        if ref is None
-        else " · ".join(_num(ref[m], 2) for m in ("drain_seconds", "growth_mib", "peak_rss_mib"))
-    )
+    return "–" if ref is None else " · ".join(_num(ref[m], 2) for m in metrics)
+
+
+def _burst_line(row: Row) -> str:
+    versus = _versus(row, ("drain_seconds", "growth_mib", "peak_rss_mib"))
     return (
         f"| {row['server']} | {_num(row['ack_seconds'], 1)} "
         f"| {'>' if row['drain_seconds'] is not None and not row['drained'] else ''}"
