@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,6 +30,20 @@ from hookgram.inbox.notifications import CHANNEL
 from hookgram.inbox.schema import upgrade
 from hookgram.inbox.transactions import Transactions
 
+# The columns a new event fills, in the order of put_many's rows.
+_PUT_COLUMNS = (
+    "source",
+    "dedup_key",
+    "ordering_key",
+    "received_at",
+    "body",
+    "headers",
+    "status",
+    "attempts",
+    "next_attempt_at",
+)
+_HEADERS = _PUT_COLUMNS.index("headers")
+
 
 class InboxStore:
     """Reads and writes inbox rows; knows nothing of HTTP or aiogram."""
@@ -41,6 +56,13 @@ class InboxStore:
             index_elements=["source", "dedup_key"]
         )
         self._notify = engine.dialect.name == "postgresql"
+        # SQLite: the same INSERT as SQL text for the driver's executemany. SQLAlchemy's
+        # per-row parameter processing was half the writer thread's CPU per acknowledged request.
+        self._put_sql = (
+            None
+            if self._notify
+            else str(self._put.compile(dialect=engine.dialect, column_keys=list(_PUT_COLUMNS)))
+        )
         self._due = statements.due_pending(postgresql=self._notify)
         self._expired = statements.expired_leases(postgresql=self._notify)
         self._lease = statements.lease()
@@ -64,18 +86,9 @@ class InboxStore:
 
     async def put_many(self, new: Sequence[NewEvent], now: float) -> None:
         """Commit every event in one transaction; an existing (source, dedup key) is kept as is."""
+        pending = Status.PENDING.value
         rows = [
-            {
-                "source": e.source,
-                "dedup_key": e.dedup_key,
-                "ordering_key": e.ordering_key,
-                "received_at": now,
-                "body": e.body,
-                "headers": e.headers,
-                "status": Status.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
+            (e.source, e.dedup_key, e.ordering_key, now, e.body, e.headers, pending, 0, now)
             for e in new
         ]
         try:
@@ -83,8 +96,15 @@ class InboxStore:
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
 
-    def _put_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
-        conn.execute(self._put, rows)
+    def _put_rows(self, rows: list[tuple[Any, ...]], conn: Connection) -> None:
+        if self._put_sql is not None:
+            # Stored as the JSON type stores it (json.dumps), so reads are unchanged.
+            conn.exec_driver_sql(
+                self._put_sql,
+                [(*r[:_HEADERS], json.dumps(r[_HEADERS]), *r[_HEADERS + 1 :]) for r in rows],
+            )
+        else:
+            conn.execute(self._put, [dict(zip(_PUT_COLUMNS, r, strict=True)) for r in rows])
         if self._notify:
             # Delivered on commit: wakes workers listening in other processes.
             conn.execute(select(func.pg_notify(CHANNEL, "")))
