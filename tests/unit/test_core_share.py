@@ -19,13 +19,13 @@ class TestCoreShare:
         share.slept(lag=SATURATED_LAG / 2, now=100.0)
         assert share.limit(64, now=100.0) == 64
 
-    def test_half_while_arriving_and_saturated(self) -> None:
-        """Requests arriving on a saturated loop cut the worker to half of its slots."""
+    def test_fewer_slots_while_arriving_and_saturated(self) -> None:
+        """Requests arriving on a saturated loop cut the worker to five eighths of its slots."""
         share = CoreShare()
         share.arrived(now=100.0)
         share.slept(lag=SATURATED_LAG * 4, now=100.1)
-        assert share.limit(64, now=100.2) == 32
-        assert share.limit(2, now=100.2) == 1
+        assert share.limit(64, now=100.2) == 40
+        assert share.limit(1, now=100.2) == 1
 
     def test_yield_holds_then_ends(self) -> None:
         """A decision to yield holds for a while (no flapping), then full concurrency returns."""
