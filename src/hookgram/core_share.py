@@ -17,8 +17,8 @@ SATURATED_LAG = 0.005
 # How long requests count as "arriving", and how long a decision to yield holds (no flapping).
 ARRIVALS_WINDOW = 0.5
 YIELD_HOLD = 1.0
-# The share of its slots the worker keeps while it yields: measured against the benchmark's
-# reference (docs/performance.md), where acks and end-to-end replies are both well ahead.
+# The share of its slots the worker keeps while it yields: chosen by same-run pairs against the
+# benchmark's reference, where both rate targets held with the most room (docs/performance.md).
 YIELD_SHARE = 0.625
 
 
