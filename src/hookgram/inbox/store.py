@@ -42,7 +42,6 @@ _PUT_COLUMNS = (
     "attempts",
     "next_attempt_at",
 )
-_HEADERS = _PUT_COLUMNS.index("headers")
 
 
 class InboxStore:
@@ -87,8 +86,20 @@ class InboxStore:
     async def put_many(self, new: Sequence[NewEvent], now: float) -> None:
         """Commit every event in one transaction; an existing (source, dedup key) is kept as is."""
         pending = Status.PENDING.value
+        # The driver path stores headers as the JSON type would (json.dumps): reads are unchanged.
+        headers = json.dumps if self._put_sql is not None else _unchanged
         rows = [
-            (e.source, e.dedup_key, e.ordering_key, now, e.body, e.headers, pending, 0, now)
+            (
+                e.source,
+                e.dedup_key,
+                e.ordering_key,
+                now,
+                e.body,
+                headers(e.headers),
+                pending,
+                0,
+                now,
+            )
             for e in new
         ]
         try:
@@ -98,11 +109,7 @@ class InboxStore:
 
     def _put_rows(self, rows: list[tuple[Any, ...]], conn: Connection) -> None:
         if self._put_sql is not None:
-            # Stored as the JSON type stores it (json.dumps), so reads are unchanged.
-            conn.exec_driver_sql(
-                self._put_sql,
-                [(*r[:_HEADERS], json.dumps(r[_HEADERS]), *r[_HEADERS + 1 :]) for r in rows],
-            )
+            conn.exec_driver_sql(self._put_sql, rows)
         else:
             conn.execute(self._put, [dict(zip(_PUT_COLUMNS, r, strict=True)) for r in rows])
         if self._notify:
@@ -342,3 +349,7 @@ class InboxStore:
         async with self.engine.connect() as conn:
             value: Any = (await conn.execute(query)).scalar_one_or_none()
         return None if value is None else max(float(value), now)
+
+
+def _unchanged(headers: dict[str, str]) -> dict[str, str]:
+    return headers
