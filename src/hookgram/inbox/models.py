@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,10 +137,14 @@ class Event:
     last_error: str | None
 
     @classmethod
-    def from_row(cls, row: Any) -> Event:
-        """Build from a SQLAlchemy row of ``events``."""
-        values = row._mapping
-        return cls(**{**values, "status": Status(values["status"])})
+    def from_row(cls, row: Sequence[Any]) -> Event:
+        """Build from a row of every ``events`` column, in the table's order (the fields')."""
+        values = list(row)
+        values[_STATUS] = Status(values[_STATUS])
+        return cls(*values)
+
+
+_STATUS = 7  # Event.status's position, the same as its column's in ``events``
 
 
 @dataclass(frozen=True, slots=True)

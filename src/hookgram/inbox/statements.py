@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     BigInteger,
     Float,
     Integer,
@@ -101,11 +102,23 @@ def expired_leases(*, postgresql: bool = False) -> Any:
     )
 
 
-def lease() -> Any:
+def _listed(postgresql: bool) -> Any:
+    """The row's id is in the bound list ``ids``.
+
+    SQLite takes the list as one JSON array, so the statement's text stays the same for any
+    number of ids and can be compiled once; PostgreSQL expands it.
+    """
+    if postgresql:
+        return events.c.id.in_(bindparam("ids", expanding=True))
+    listed = func.json_each(bindparam("ids", type_=JSON)).table_valued("value")
+    return events.c.id.in_(select(listed.c.value))
+
+
+def lease(*, postgresql: bool = False) -> Any:
     """UPDATE … RETURNING that leases the listed rows (bound: ids, worker, until)."""
     return (
         update(events)
-        .where(events.c.id.in_(bindparam("ids", expanding=True)))
+        .where(_listed(postgresql))
         .values(
             status=Status.PROCESSING.value,
             lease_owner=bindparam("worker", type_=String),
@@ -116,13 +129,13 @@ def lease() -> Any:
     )
 
 
-def finish() -> Any:
+def finish(*, postgresql: bool = False) -> Any:
     """UPDATE … RETURNING (id, attempts) of the listed rows this worker still holds (bound
     values: ids, worker, status, error, next_attempt_at, finished_at)."""
     return (
         update(events)
         .where(
-            events.c.id.in_(bindparam("ids", expanding=True)),
+            _listed(postgresql),
             events.c.lease_owner == bindparam("worker", type_=String),
             events.c.status == Status.PROCESSING.value,
         )
