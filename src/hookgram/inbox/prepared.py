@@ -5,19 +5,20 @@ the cache key walked again, every parameter and result row processed, the expand
 lists rendered anew. On SQLite the hot statements (the insert of new events and the worker
 step's claim, lease, finish and attempt records) are therefore compiled once, as the very
 same SQLAlchemy constructs, and executed as SQL text with positional tuples. Values of JSON
-columns are encoded and decoded here, as SQLAlchemy's JSON type does; any other type that
-would need a conversion is refused when the statement is compiled. Other databases run the
-constructs through SQLAlchemy; both forms answer rows as plain tuples.
+columns are encoded and decoded here (JSON text, which SQLAlchemy's JSON type reads back
+alike); any other type that would need a conversion is refused when the statement is
+compiled. Other databases run the constructs through SQLAlchemy; both forms answer rows as
+plain tuples.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import JSON, Connection, Executable, Float, LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -121,7 +122,7 @@ class DriverStatement:
         merged = {**self._fixed, **values} if self._fixed else values
         laid_out = [merged[name] for name in self._names]
         for i in self._encoded:
-            laid_out[i] = json.dumps(laid_out[i])
+            laid_out[i] = orjson.dumps(laid_out[i]).decode()
         return tuple(laid_out)
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -158,7 +159,7 @@ class DriverStatement:
         values = list(row)
         for i in self._decoded:
             if values[i] is not None:
-                values[i] = json.loads(values[i])
+                values[i] = orjson.loads(values[i])
         return tuple(values)
 
 
