@@ -54,7 +54,7 @@ def test_rows_written_by_the_driver_read_back_through_sqlalchemy(engine: Engine)
     )
     data = {"x-header": "é", "n": [1, 2]}
     with engine.begin() as conn:
-        put.execute_many(conn, [{"name": "a", "data": data, "blob": b"\x00\xff"}])
+        put.execute_many(conn, [("a", data, b"\x00\xff")])
         row = conn.execute(select(things.c.name, things.c.data, things.c.blob)).one()
     assert tuple(row) == ("a", data, b"\x00\xff")
 
@@ -93,9 +93,15 @@ def test_driver_errors_reach_callers_as_sqlalchemy_errors(engine: Engine) -> Non
     statement on the driver path must raise one, with the transaction rolled back."""
     put = DriverStatement.compile(insert(things), engine.dialect, column_keys=["name", "data"])
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        put.execute_many(conn, [{"name": "kept", "data": {}}, {"name": None, "data": {}}])
+        put.execute_many(conn, [("kept", {}), (None, {})])
     with engine.connect() as conn:
         assert conn.execute(select(things.c.name)).all() == []
+
+
+def test_rows_must_list_their_values_in_the_statements_order(engine: Engine) -> None:
+    """Rows are plain tuples, so column keys out of the SQL text's order are refused."""
+    with pytest.raises(ValueError, match="name, data"):
+        DriverStatement.compile(insert(things), engine.dialect, column_keys=["data", "name"])
 
 
 def test_a_type_the_driver_would_get_wrong_is_refused_when_compiled(engine: Engine) -> None:

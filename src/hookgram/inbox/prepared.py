@@ -35,8 +35,8 @@ class Prepared(Protocol):
         """Execute once; the result rows (none for a statement that returns none)."""
         ...
 
-    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Execute once per row, in one call (rows return nothing)."""
+    def execute_many(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row, in one call: each row's values in ``column_keys`` order."""
         ...
 
 
@@ -50,7 +50,7 @@ def prepare(
     """The driver form on SQLite, SQLAlchemy's elsewhere; ``bound`` as in DriverStatement."""
     if dialect.name == "sqlite":
         return DriverStatement.compile(statement, dialect, bound=bound, column_keys=column_keys)
-    return BoundStatement(statement)
+    return BoundStatement(statement, tuple(column_keys or ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +58,23 @@ class BoundStatement:
     """A statement run by SQLAlchemy, parameters and rows processed by their types."""
 
     statement: Executable
+    column_keys: tuple[str, ...] = ()
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute once; the result rows (none for a statement that returns none)."""
         result = conn.execute(self.statement, dict(values))
         return [tuple(r) for r in result] if result.returns_rows else []
 
-    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute_many(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Execute once per row (SQLAlchemy batches the rows as the driver allows)."""
-        conn.execute(self.statement, [dict(r) for r in rows])
+        keys = self.column_keys
+        conn.execute(self.statement, [dict(zip(keys, r, strict=True)) for r in rows])
 
 
 class DriverStatement:
     """A statement compiled once to SQL text, run by the driver with positional tuples."""
 
-    __slots__ = ("_decoded", "_encoded", "_fixed", "_names", "sql")
+    __slots__ = ("_decoded", "_encoded", "_fixed", "_names", "_row_encoded", "sql")
 
     def __init__(
         self,
@@ -81,12 +83,17 @@ class DriverStatement:
         fixed: Mapping[str, Any],
         encoded: Iterable[str],
         decoded: Iterable[int],
+        column_keys: Sequence[str] = (),
     ) -> None:
         self.sql = sql
         self._fixed = dict(fixed)  # the values the statement itself holds (constants)
         self._names = tuple(names)  # the parameters, in the order the SQL text takes them
-        self._encoded = tuple(i for i, name in enumerate(names) if name in set(encoded))
+        json_names = set(encoded)
+        self._encoded = tuple(i for i, name in enumerate(names) if name in json_names)
         self._decoded = tuple(decoded)  # result columns of JSON type
+        if column_keys and tuple(column_keys) != self._names:
+            raise ValueError(f"list column_keys in the table's order: {', '.join(names)}")
+        self._row_encoded = tuple(i for i, key in enumerate(column_keys) if key in json_names)
 
     @classmethod
     def compile(
@@ -115,7 +122,8 @@ class DriverStatement:
                 raise TypeError(f"{column}: {column.type} needs a conversion the driver lacks")
         decoded = [i for i, c in enumerate(columns) if _is_json(c.type, dialect)]
         fixed = {k: v for k, v in state.parameters.items() if k not in bound}
-        return cls(state.statement, tuple(state.positiontup or ()), fixed, encoded, decoded)
+        names = tuple(state.positiontup or ())
+        return cls(state.statement, names, fixed, encoded, decoded, column_keys or ())
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for one execution."""
@@ -135,9 +143,10 @@ class DriverStatement:
             rows = [self._decode(r) for r in rows]
         return rows
 
-    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Execute once per row, in one call to the driver (rows return nothing)."""
-        parameters = [self.parameters(r) for r in rows]
+    def execute_many(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row, in one call to the driver: each row's values in the order of
+        ``column_keys``, which is the SQL text's (rows return nothing)."""
+        parameters = [self._encode_row(r) for r in rows] if self._row_encoded else rows
         with self._cursor(conn, parameters) as cursor:
             cursor.executemany(self.sql, parameters)
 
@@ -154,6 +163,12 @@ class DriverStatement:
             ) from exc
         finally:
             cursor.close()
+
+    def _encode_row(self, row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for i in self._row_encoded:
+            values[i] = orjson.dumps(values[i]).decode()
+        return values
 
     def _decode(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         values = list(row)

@@ -30,7 +30,8 @@ from hookgram.inbox.prepared import prepare
 from hookgram.inbox.schema import upgrade
 from hookgram.inbox.transactions import Transactions
 
-# The columns a new event fills.
+# The columns a new event fills, and an attempt record, in the order of the tables (and of the
+# rows put_many and _finish build).
 _PUT_COLUMNS = (
     "source",
     "dedup_key",
@@ -94,17 +95,7 @@ class InboxStore:
         """Commit every event in one transaction; an existing (source, dedup key) is kept as is."""
         pending = Status.PENDING.value
         rows = [
-            {
-                "source": e.source,
-                "dedup_key": e.dedup_key,
-                "ordering_key": e.ordering_key,
-                "received_at": now,
-                "body": e.body,
-                "headers": e.headers,
-                "status": pending,
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
+            (e.source, e.dedup_key, e.ordering_key, now, e.body, e.headers, pending, 0, now)
             for e in new
         ]
         try:
@@ -112,7 +103,7 @@ class InboxStore:
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailableError(f"inbox commit failed: {exc}") from exc
 
-    def _put_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
+    def _put_rows(self, rows: list[tuple[Any, ...]], conn: Connection) -> None:
         self._put.execute_many(conn, rows)
         if self._notify:
             # Delivered on commit: wakes workers listening in other processes.
@@ -191,15 +182,15 @@ class InboxStore:
             self._record.execute_many(
                 conn,
                 [
-                    {
-                        "event_id": event_id,
-                        "number": number,
-                        "worker": worker,
-                        "started_at": by_id[event_id].started_at,
-                        "finished_at": now,
-                        "outcome": by_id[event_id].status.value,
-                        "error": by_id[event_id].error,
-                    }
+                    (
+                        event_id,
+                        number,
+                        worker,
+                        by_id[event_id].started_at,
+                        now,
+                        by_id[event_id].status.value,
+                        by_id[event_id].error,
+                    )
                     for event_id, number in held
                 ],
             )
