@@ -109,3 +109,18 @@ class TestBenchSmoke:
         assert result["updates"] == 270  # the first tenth warms up
         assert result["updates_per_s"] > 0
         assert result["cpu_ms_per_update"] > 0
+
+    def test_ack_cost_measures_each_server_and_the_durable_commit(self) -> None:
+        """`python -m bench.ack_cost` loads the ceiling, the ingress and the durable variant; only
+        the durable one commits, through the SQLite writer thread (a second busy thread)."""
+        done = python_module("bench.ack_cost", "--seconds", "1", "--repetitions", "1", timeout=180)
+        assert done.returncode == 0, done.stderr[-3000:]
+        lines = done.stdout.splitlines()
+        runs = {r["variant"]: r for r in map(json.loads, lines[:3])}
+        assert set(runs) == {"ceiling", "ingress", "durable"}
+        for run in runs.values():
+            assert run["acks_per_s"] > 0
+            assert run["cpu_ms_per_ack"] > 0
+        assert len(runs["durable"]["threads_ms_per_ack"]) >= 2
+        differences = json.loads(lines[-1])
+        assert set(differences) == {"ingress_minus_ceiling_ms", "durable_minus_ingress_ms"}
