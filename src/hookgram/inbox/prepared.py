@@ -74,7 +74,7 @@ class BoundStatement:
 class DriverStatement:
     """A statement compiled once to SQL text, run by the driver with positional tuples."""
 
-    __slots__ = ("_decoded", "_encoded", "_fixed", "_names", "_row_encoded", "sql")
+    __slots__ = ("_decoded", "_encoded", "_fixed", "_names", "sql")
 
     def __init__(
         self,
@@ -91,9 +91,9 @@ class DriverStatement:
         json_names = set(encoded)
         self._encoded = tuple(i for i, name in enumerate(names) if name in json_names)
         self._decoded = tuple(decoded)  # result columns of JSON type
+        # execute_many's rows are laid out as the SQL text takes them: so must column_keys be.
         if column_keys and tuple(column_keys) != self._names:
             raise ValueError(f"list column_keys in the table's order: {', '.join(names)}")
-        self._row_encoded = tuple(i for i, key in enumerate(column_keys) if key in json_names)
 
     @classmethod
     def compile(
@@ -128,10 +128,7 @@ class DriverStatement:
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for one execution."""
         merged = {**self._fixed, **values} if self._fixed else values
-        laid_out = [merged[name] for name in self._names]
-        for i in self._encoded:
-            laid_out[i] = orjson.dumps(laid_out[i]).decode()
-        return tuple(laid_out)
+        return self._encode([merged[name] for name in self._names])
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute once; the result rows (none for a statement that returns none)."""
@@ -146,7 +143,7 @@ class DriverStatement:
     def execute_many(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Execute once per row, in one call to the driver: each row's values in the order of
         ``column_keys``, which is the SQL text's (rows return nothing)."""
-        parameters = [self._encode_row(r) for r in rows] if self._row_encoded else rows
+        parameters = [self._encode(list(r)) for r in rows] if self._encoded else rows
         with self._cursor(conn, parameters) as cursor:
             cursor.executemany(self.sql, parameters)
 
@@ -164,11 +161,11 @@ class DriverStatement:
         finally:
             cursor.close()
 
-    def _encode_row(self, row: Sequence[Any]) -> list[Any]:
-        values = list(row)
-        for i in self._row_encoded:
+    def _encode(self, values: list[Any]) -> tuple[Any, ...]:
+        """Positional parameters with the JSON ones encoded (``values`` is reused)."""
+        for i in self._encoded:
             values[i] = orjson.dumps(values[i]).decode()
-        return values
+        return tuple(values)
 
     def _decode(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         values = list(row)
