@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import statistics
 import sys
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bench.load import Load
-from bench.processes import Server, free_port, thread_cpu_seconds
+from bench.processes import Server, core, free_port, thread_cpu_seconds
 from bench.servers import ceiling
 from bench.targets import Launch
 
@@ -124,9 +123,7 @@ async def _store_nothing(_event: NewEvent) -> None:
 
 def measure(variant: str, options: argparse.Namespace, folder: Path, run: int) -> dict[str, Any]:
     """Start ``variant``, warm it up for a second, load it; its CPU per ack, by thread."""
-    cpus = os.cpu_count() or 1
-    cpu = options.cpu if options.cpu >= 0 and cpus > 1 else None
-    load_cpu = options.load_cpu if options.load_cpu >= 0 and cpus > 1 else None
+    cpu, load_cpu = core(options.cpu), core(options.load_cpu)
     port = free_port()
     argv = [sys.executable, "-m", "bench.ack_cost", "--serve", variant, "--port", str(port)]
     argv += ["--database", str(folder / f"inbox-{run}.db")]

@@ -27,7 +27,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 
 from bench.load import UPDATE_TEMPLATE
-from bench.processes import Emulator
+from bench.processes import Emulator, core
 from hookgram.bot_session import LeanSession
 from hookgram.bots.echo import create_router
 from hookgram.service import tune_garbage_collection
@@ -87,14 +87,13 @@ async def measure(api_url: str, updates: int, chats: int) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the emulator, measure, print one JSON line."""
     options = parse(argv)
-    cpus = os.cpu_count() or 1
-    load_cpu = options.load_cpu if options.load_cpu >= 0 and cpus > 1 else None
+    cpu = core(options.cpu)
     with (
         tempfile.TemporaryDirectory(prefix="hookgram-floor-") as folder,
-        Emulator(TOKEN, load_cpu, Path(folder) / "emulator.log") as emulator,
+        Emulator(TOKEN, core(options.load_cpu), Path(folder) / "emulator.log") as emulator,
     ):
-        if options.cpu >= 0 and cpus > 1:
-            os.sched_setaffinity(0, {options.cpu})
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
         result = uvloop.run(measure(emulator.base_url, options.updates, options.chats))
     print(json.dumps({k: round(v, 3) for k, v in result.items()}))
 

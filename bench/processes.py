@@ -28,6 +28,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def core(requested: int) -> int | None:
+    """The core to pin to: ``requested``, or None (unpinned) when it is negative or the
+    machine has one core only."""
+    return requested if requested >= 0 and (os.cpu_count() or 1) > 1 else None
+
+
 def pinned(argv: list[str], cpu: int | None) -> list[str]:
     """``argv`` run on one CPU (taskset), or as is when ``cpu`` is None."""
     return argv if cpu is None else ["taskset", "-c", str(cpu), *argv]
@@ -45,22 +51,28 @@ def memory_mib(pid: int) -> tuple[float, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds, from /proc/PID/stat."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process, in seconds, from /proc/PID/stat (0 once it is gone)."""
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/stat")) or 0.0
 
 
 def thread_cpu_seconds(pid: int) -> dict[int, float]:
-    """utime + stime of each thread of a process, in seconds, by thread id."""
+    """utime + stime of each thread of a process, in seconds, by thread id (threads that
+    ended while being read are left out)."""
     found: dict[int, float] = {}
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seconds = _stat_cpu_seconds(task / "stat")
+        if seconds is not None:
+            found[int(task.name)] = seconds
     return found
+
+
+def _stat_cpu_seconds(stat: Path) -> float | None:
+    """utime + stime from a /proc stat file; None when it cannot be read (the task ended)."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Emulator:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import machine, postgres, report, scenarios, workers
-from bench.processes import Emulator
+from bench.processes import Emulator, core
 from bench.targets import ALL, DESCRIPTIONS, parse_servers
 
 _T = TypeVar("_T")
@@ -79,9 +78,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def plan_of(options: argparse.Namespace) -> scenarios.Plan:
     """The plan the options ask for (tiny mode overrides the sizes)."""
-    cpus = os.cpu_count() or 1
-    server_cpu = options.server_cpu if options.server_cpu >= 0 and cpus > 1 else None
-    load_cpu = options.load_cpu if options.load_cpu >= 0 and cpus > 1 else None
+    server_cpu, load_cpu = core(options.server_cpu), core(options.load_cpu)
     if options.tiny:
         return replace(TINY, server_cpu=server_cpu, load_cpu=load_cpu)
     return scenarios.Plan(
