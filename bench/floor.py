@@ -5,9 +5,11 @@
 
 Feeds the benchmark's update straight to hookgram's echo Router through an aiogram Dispatcher
 (no HTTP server, no inbox), 64 at a time like hookgram's worker, with the same Bot API session
-(`LeanSession`) and garbage-collector settings, answering through the emulator. This process
-runs on `--cpu` and the emulator on `--load-cpu`, as in `bench.run`. What it prints is what
-the Dispatcher, the handler and the Bot API call cost before any server adds its own work.
+(`LeanSession`), the same direct binding of aiogram objects to their bot
+(`hookgram.bot_context`) and the same garbage-collector settings, answering through the
+emulator. This process runs on `--cpu` and the emulator on `--load-cpu`, as in `bench.run`.
+What it prints is what the Dispatcher, the handler and the Bot API call cost before any server
+adds its own work.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aiogram.types import Update
 
 from bench.load import UPDATE_TEMPLATE
 from bench.processes import Emulator, core
+from hookgram.bot_context import streamline_bot_context
 from hookgram.bot_session import LeanSession
 from hookgram.bots.echo import create_router
 from hookgram.service import tune_garbage_collection
@@ -67,7 +70,8 @@ async def measure(api_url: str, updates: int, chats: int) -> dict[str, float]:
 
         await asyncio.gather(*(slot() for _ in range(CONCURRENCY)))
 
-    tune_garbage_collection()  # as `hookgram run` and `hookgram worker` do
+    streamline_bot_context()  # as `hookgram run` and `hookgram worker` do
+    tune_garbage_collection()
     warm = max(1, updates // WARMUP_SHARE)
     try:
         await feed(bodies[:warm])

@@ -193,6 +193,7 @@ async def start_worker(
     from aiogram.client.telegram import TelegramAPIServer
 
     from hookgram.app_loader import load_dispatcher
+    from hookgram.bot_context import streamline_bot_context
     from hookgram.bot_session import LeanSession
     from hookgram.fsm import check_storage, open_fsm
     from hookgram.handlers.bot_errors import BotAPIErrorCounter
@@ -236,6 +237,7 @@ async def start_worker(
     )
     if store.engine.dialect.name == "postgresql":
         await stack.enter_async_context(InboxListener(store.engine, worker.wake))
+    streamline_bot_context()
     tune_garbage_collection()
     return worker, dispatcher.resolve_used_update_types()
 
