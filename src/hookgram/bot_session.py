@@ -4,7 +4,9 @@ aiogram's ``AiohttpSession`` sends every call as a form and, on every answer, as
 ``Response[ResultType]``. pydantic caches that generic class only weakly, so between garbage
 collections it is rebuilt, schema and all: the most expensive part of a sendMessage in the
 benchmark's profile. This session keeps each response type it used, and sends calls without
-files as one orjson-encoded JSON body (the Bot API accepts JSON as well as forms).
+files as one orjson-encoded JSON body (the Bot API accepts JSON as well as forms). It also
+keeps each method's URL and each timeout, which aiohttp would otherwise parse and build again
+on every call.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientError, ClientTimeout
+from yarl import URL
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -35,6 +38,8 @@ class LeanSession(AiohttpSession):
     def __init__(self, api: TelegramAPIServer, **kwargs: Any) -> None:
         super().__init__(api=api, json_loads=orjson.loads, json_dumps=_dumps, **kwargs)
         self._response_types: dict[Any, type[Response[Any]]] = {}
+        self._urls: dict[tuple[TelegramAPIServer, str, str], URL] = {}
+        self._timeouts: dict[float, ClientTimeout] = {}
 
     async def make_request(
         self,
@@ -49,20 +54,20 @@ class LeanSession(AiohttpSession):
             self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
         files: dict[str, Any] = {}
         payload = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # Fields left as None are left out here as aiogram's prepare_value would leave them out.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared:  # aiogram leaves out empty and false values the same way
                 payload[key] = prepared
         if files:
             return await super().make_request(bot, method, timeout)
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
             async with session.post(
-                url,
+                self._url(bot, method.__api_method__),
                 data=orjson.dumps(payload),
                 headers=_JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                timeout=self._timeout(self.timeout if timeout is None else timeout),
             ) as response:
                 raw = await response.read()
         except TimeoutError as exc:
@@ -74,3 +79,16 @@ class LeanSession(AiohttpSession):
             bot=bot, method=method, status_code=response.status, content=cast(str, raw)
         )
         return cast(TelegramType, checked.result)
+
+    def _url(self, bot: Bot, api_method: str) -> URL:
+        key = (self.api, bot.token, api_method)
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = URL(self.api.api_url(token=bot.token, method=api_method))
+        return url
+
+    def _timeout(self, seconds: float) -> ClientTimeout:
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            timeout = self._timeouts[seconds] = ClientTimeout(total=seconds)
+        return timeout

@@ -10,13 +10,19 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import Response
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from hookgram.bot_session import LeanSession
 from hookgram.sandbox import BotAPIEmulator
 from tests.conftest import TOKEN
+
+STRANGER = "999:NOT-A-TOKEN-THE-EMULATOR-KNOWS"  # a token the emulator refuses
 
 
 @pytest.fixture
@@ -62,6 +68,38 @@ class TestLeanSession:
         with pytest.raises(TelegramForbiddenError):
             await bot.send_message(6, "x")
         assert retry.value.retry_after == 7
+
+    async def test_each_bot_on_one_session_calls_with_its_own_token(
+        self, emulator: BotAPIEmulator, bot: Bot
+    ) -> None:
+        """The session keeps each method's URL per bot: a second bot never borrows the first's."""
+        await bot.send_message(5, "first")
+        stranger = Bot(STRANGER, session=bot.session)
+        with pytest.raises(TelegramUnauthorizedError):
+            await stranger.send_message(5, "second")
+        await bot.send_message(5, "third", request_timeout=5)
+        sent = [(call.token, call.params["text"]) for call in emulator.calls_of("sendMessage")]
+        assert sent == [(TOKEN, "first"), (STRANGER, "second"), (TOKEN, "third")]
+
+    async def test_false_and_unset_fields_are_left_out(
+        self, emulator: BotAPIEmulator, bot: Bot
+    ) -> None:
+        """As with aiogram's own session: no ``None`` or ``False`` fields, at any depth."""
+        button = InlineKeyboardButton(text="Open", url="https://example.com")
+        await bot.send_message(
+            5,
+            "x",
+            disable_notification=False,
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
+
+        [call] = emulator.calls_of("sendMessage")
+        assert call.params == {
+            "chat_id": 5,
+            "text": "x",
+            "parse_mode": "HTML",
+            "reply_markup": {"inline_keyboard": [[{"text": "Open", "url": "https://example.com"}]]},
+        }
 
     async def test_response_type_survives_garbage_collection(self, bot: Bot) -> None:
         """The parsed response type is built once, not again after every garbage collection."""
