@@ -20,11 +20,11 @@ class TestCoreShare:
         assert share.limit(64, now=100.0) == 64
 
     def test_fewer_slots_while_arriving_and_saturated(self) -> None:
-        """Requests arriving on a saturated loop cut the worker to nine sixteenths of its slots."""
+        """Requests arriving on a saturated loop cut the worker to half its slots."""
         share = CoreShare()
         share.arrived(now=100.0)
         share.slept(lag=SATURATED_LAG * 4, now=100.1)
-        assert share.limit(64, now=100.2) == 36
+        assert share.limit(64, now=100.2) == 32
         assert share.limit(1, now=100.2) == 1
 
     def test_yield_holds_then_ends(self) -> None:
