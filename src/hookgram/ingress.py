@@ -123,13 +123,13 @@ def _refusal(exc: Rejected) -> web.Response:
 
 async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     if request.content_length is not None and request.content_length > limit:
-        raise Rejected(413, f"body larger than {limit} bytes")
+        raise _too_large(limit)
     if request.content.is_eof():
         # A small body usually arrives with the headers: it is all buffered already, so there
         # is nothing to wait for (and no timeout to arm).
         body = request.content.read_nowait()
         if len(body) > limit:
-            raise Rejected(413, f"body larger than {limit} bytes")
+            raise _too_large(limit)
         return body
     chunks: list[bytes] = []
     size = 0
@@ -138,8 +138,13 @@ async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
             async for chunk in request.content.iter_any():
                 size += len(chunk)
                 if size > limit:
-                    raise Rejected(413, f"body larger than {limit} bytes")
+                    raise _too_large(limit)
                 chunks.append(chunk)
     except TimeoutError:
         raise Rejected(408, f"body not received within {timeout:g} seconds") from None
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Rejected:
+    """The refusal of a body over ``limit`` bytes, however its size came to light."""
+    return Rejected(413, f"body larger than {limit} bytes")
